@@ -1,0 +1,25 @@
+"""One page, answering JSON: which instance served this request, and with which settings."""
+import os
+
+from django.conf import settings
+from django.http import JsonResponse
+
+try:
+    import mod_wsgi
+except ImportError:  # outside Apache (manage.py, tests)
+    mod_wsgi = None
+
+
+def whoami(request):
+    return JsonResponse({
+        'group': getattr(mod_wsgi, 'process_group', None),
+        'application_group': getattr(mod_wsgi, 'application_group', None),
+        'pid': os.getpid(),
+        'remote_user': request.META.get('REMOTE_USER'),
+        'env': {'DEMO_DB': os.environ.get('DEMO_DB')},
+        'settings': {
+            'GREETING': settings.GREETING,
+            'DEBUG': settings.DEBUG,
+            'DATABASE': settings.DATABASES['default']['NAME'],
+        },
+    })

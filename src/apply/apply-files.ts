@@ -1,0 +1,51 @@
+/**
+ * Carry out file changes. If one fails, every change already made is undone (each file back to
+ * its old content, created files removed, deleted files restored) before the error is rethrown.
+ */
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { FileChange } from '../plan/file-plan.js';
+import { removeFile, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
+
+/** Generated files are read by Apache's user (the daemons), so new ones are world-readable. */
+const generatedFileMode = 0o644;
+const generatedDirMode = 0o755;
+
+export async function applyFileChanges(changes: FileChange[]): Promise<void> {
+  const dirs = [...new Set(changes.map((c) => dirname(c.path)))];
+  for (const dir of dirs) {
+    await mkdir(dir, { recursive: true, mode: generatedDirMode });
+    await removeStaleTempFiles(dir);
+  }
+  const done: FileChange[] = [];
+  try {
+    for (const change of changes) {
+      await applyOne(change);
+      done.push(change);
+    }
+  } catch (error) {
+    await undo(done);
+    throw error;
+  }
+}
+
+async function applyOne(change: FileChange): Promise<void> {
+  if (change.action === 'delete') {
+    await removeFile(change.path);
+  } else {
+    await writeFileAtomic(change.path, change.after!, { mode: generatedFileMode, freshMtime: change.kind === 'procmap' });
+  }
+}
+
+/** The inverse of each change, in reverse order. */
+export function inverse(change: FileChange): FileChange {
+  if (change.action === 'create') return { ...change, action: 'delete', before: change.after!, after: undefined } as FileChange;
+  if (change.action === 'delete') return { ...change, action: 'create', before: undefined, after: change.before! } as FileChange;
+  return { ...change, before: change.after!, after: change.before! };
+}
+
+export async function undo(done: FileChange[]): Promise<void> {
+  for (const change of [...done].reverse()) {
+    await applyOne(inverse(change)).catch(() => undefined);
+  }
+}

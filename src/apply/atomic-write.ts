@@ -1,0 +1,106 @@
+/**
+ * Atomic file replacement: a reader (Apache, mod_wsgi, the next plexctl run) sees either the
+ * whole old file or the whole new one, even if plexctl is killed half-way.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export interface WriteOptions {
+  /** Mode of a new file (an existing file keeps its own mode and owner). */
+  mode?: number;
+  /** Owner of a new file, when running as root. */
+  owner?: { uid: number; gid: number };
+  /**
+   * Give the new file an mtime different from the old one. Apache re-reads a RewriteMap only when
+   * its mtime changes, and two writes within one clock tick (or on a coarse filesystem) could
+   * otherwise share an mtime.
+   */
+  freshMtime?: boolean;
+}
+
+const tempSuffix = '.plexctl-tmp';
+const tempPattern = /^\..+\.(\d+)-[0-9a-f]+\.plexctl-tmp$/;
+
+export async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export async function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+  const dir = dirname(path);
+  const existing = await statOrUndefined(path);
+  const mode = existing ? existing.mode & 0o7777 : (options.mode ?? 0o644);
+  const temp = join(dir, `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}${tempSuffix}`);
+  const handle = await open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(content);
+    await handle.chmod(mode); // open() applied the umask
+    const owner = existing ? { uid: existing.uid, gid: existing.gid } : options.owner;
+    if (owner && process.getuid?.() === 0) await handle.chown(owner.uid, owner.gid);
+    if (options.freshMtime && existing) await bumpMtime(handle, existing);
+    await handle.sync();
+    await handle.close();
+    await rename(temp, path);
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await syncDir(dir);
+}
+
+async function bumpMtime(handle: FileHandle, previous: Stats): Promise<void> {
+  const now = Date.now();
+  // A whole second later than the old mtime when the clock has not moved on that far, so that
+  // even a filesystem with one-second timestamps records a different mtime.
+  const mtime = now >= previous.mtimeMs + 1000 ? now : previous.mtimeMs + 1000;
+  await handle.utimes(new Date(now), new Date(mtime));
+}
+
+/** Make a rename or unlink durable: fsync the directory that holds the entry. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function removeFile(path: string): Promise<void> {
+  await unlink(path);
+  await syncDir(dirname(path));
+}
+
+/** Temp files left by a plexctl process that was killed before its rename. */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = tempPattern.exec(name);
+    if (!match || isAlive(Number(match[1]))) continue;
+    await unlink(join(dir, name)).catch(() => undefined);
+    removed.push(join(dir, name));
+  }
+  return removed;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

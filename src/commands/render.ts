@@ -1,0 +1,31 @@
+import { resolve } from 'node:path';
+import { ExitCode } from '../exit-codes.js';
+import { loadInventory } from '../inventory/load.js';
+import { json, type Io } from '../io.js';
+import { formatFileChange } from '../plan/format.js';
+import { render } from '../plan/plan-render.js';
+
+export interface RenderOptions {
+  inventory: string;
+  out?: string;
+  json: boolean;
+}
+
+export async function renderCommand(options: RenderOptions, io: Io): Promise<ExitCode> {
+  const inventory = await loadInventory(options.inventory);
+  const changes = await render(inventory, options.out === undefined ? undefined : resolve(options.out));
+  if (options.json) {
+    io.out(json({ changed: changes.map(({ action, path, kind, group }) => ({ action, path, kind, group })) }));
+  } else if (changes.length === 0) {
+    io.out('Nothing to write: every generated file already matches the inventory.\n');
+  } else {
+    io.out(changes.map((c) => `${formatFileChange(c)}\n`).join(''));
+    if (options.out === undefined && changes.some((c) => c.kind === 'group-script' || c.kind === 'apache-conf')) {
+      io.out(
+        'Scripts or the Apache fragment changed: running daemons still use the old ones until they restart\n' +
+          '(`plexctl restart GROUP` for a script, a graceful restart of Apache for the fragment).\n',
+      );
+    }
+  }
+  return ExitCode.ok;
+}

@@ -1,0 +1,51 @@
+/**
+ * The WSGIDaemonProcess options of mod_wsgi 4.9, with the JSON type each takes in the inventory.
+ * `display-name` is absent on purpose: plexctl always sets `display-name=%{GROUP}`, because
+ * `plexctl restart` finds a group's daemons by their `(wsgi:NAME)` process title.
+ */
+export const daemonOptionTypes = {
+  processes: 'integer',
+  threads: 'integer',
+  user: 'string',
+  group: 'string',
+  'supplementary-groups': 'string',
+  umask: 'string',
+  home: 'string',
+  chroot: 'string',
+  lang: 'string',
+  locale: 'string',
+  'python-home': 'string',
+  'python-path': 'string',
+  'python-eggs': 'string',
+  'script-user': 'string',
+  'script-group': 'string',
+  'restart-interval': 'integer',
+  'maximum-requests': 'integer',
+  'inactivity-timeout': 'integer',
+  'request-timeout': 'integer',
+  'connect-timeout': 'integer',
+  'socket-timeout': 'integer',
+  'queue-timeout': 'integer',
+  'startup-timeout': 'integer',
+  'shutdown-timeout': 'integer',
+  'deadlock-timeout': 'integer',
+  'graceful-timeout': 'integer',
+  'eviction-timeout': 'integer',
+  'listen-backlog': 'integer',
+  'socket-user': 'string',
+  'cpu-time-limit': 'integer',
+  'cpu-priority': 'integer',
+  'memory-limit': 'integer',
+  'virtual-memory-limit': 'integer',
+  'stack-size': 'integer',
+  'header-buffer-size': 'integer',
+  'response-buffer-size': 'integer',
+  'response-socket-timeout': 'integer',
+  'receive-buffer-size': 'integer',
+  'send-buffer-size': 'integer',
+  'server-metrics': 'string',
+  'newrelic-config-file': 'string',
+  'newrelic-environment': 'string',
+} as const satisfies Record<string, 'integer' | 'string'>;
+
+export type DaemonOptionName = keyof typeof daemonOptionTypes;

@@ -1,0 +1,187 @@
+/**
+ * The inventory's JSON Schema: the single source of its structure. `plexctl schema` prints it
+ * for editors, and `validate-schema.ts` interprets the same object, so the two cannot drift.
+ * `errorMessage` (the ajv-errors convention) carries the message shown when a pattern fails.
+ * Rules that a schema cannot say (a user's group exists, process titles do not collide) live in
+ * `rules.ts`.
+ */
+import { daemonOptionTypes } from './daemon-options.js';
+
+export interface Schema {
+  $schema?: string;
+  $id?: string;
+  title?: string;
+  description?: string;
+  type?: JsonType | JsonType[];
+  properties?: Record<string, Schema>;
+  additionalProperties?: boolean | Schema;
+  propertyNames?: Schema;
+  required?: string[];
+  minProperties?: number;
+  items?: Schema;
+  minItems?: number;
+  enum?: readonly (string | number)[];
+  minimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  errorMessage?: string;
+  default?: unknown;
+  examples?: unknown[];
+}
+export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+
+/** Text that ends up inside an Apache directive: no quotes, backslashes, control characters or variable syntax. */
+const apacheText: Schema = {
+  type: 'string',
+  minLength: 1,
+  pattern: '^(?!.*\\$\\{)(?!.*%\\{)[^"\\\\\\u0000-\\u001f\\u007f]*$',
+  errorMessage:
+    'must not contain a double quote, a backslash, a control character, "${" or "%{" (Apache would read them as syntax)',
+};
+const path = (description: string): Schema => ({ ...apacheText, description });
+const plainText: Schema = {
+  type: 'string',
+  minLength: 1,
+  pattern: '^[^\\u0000-\\u001f\\u007f]*$',
+  errorMessage: 'must not contain control characters',
+};
+
+/** Longest group name whose `(wsgi:NAME)` title fits in argv[0] of `/usr/sbin/apache2` (17 characters). */
+export const maxGroupNameLength = 10;
+/** Longest user name: REMOTE_USER, a map key and an htpasswd name (htpasswd stops at 255 bytes). */
+export const maxUserNameLength = 64;
+
+const groupName: Schema = {
+  type: 'string',
+  pattern: '^[A-Za-z][A-Za-z0-9_-]*$',
+  maxLength: maxGroupNameLength,
+  errorMessage:
+    'a group name starts with a letter and has only letters, digits, "_" and "-" (it is used in Apache directives, file names and the (wsgi:NAME) process title)',
+};
+const userName: Schema = {
+  type: 'string',
+  pattern: '^(?!#)[^\\s:\\u0000-\\u001f\\u007f-\\u009f]+$',
+  maxLength: maxUserNameLength,
+  errorMessage:
+    'a user name must not contain whitespace, ":" or control characters, nor start with "#" (it is a map key and an htpasswd name)',
+};
+
+const daemonOptions: Schema = {
+  type: ['object', 'null'],
+  description: 'WSGIDaemonProcess options (mod_wsgi 4.9). display-name is always %{GROUP}, set by plexctl.',
+  additionalProperties: false,
+  properties: Object.fromEntries(
+    Object.entries(daemonOptionTypes).map(([name, type]) => [
+      name,
+      type === 'integer' ? { type: 'integer', minimum: 0 } : { ...apacheText },
+    ]),
+  ),
+};
+
+const groupSchema: Schema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    env: {
+      type: ['object', 'null'],
+      description: 'os.environ entries set in this group before the site loads',
+      propertyNames: {
+        type: 'string',
+        pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+        errorMessage: 'an environment variable name has only letters, digits and "_", and does not start with a digit',
+      },
+      additionalProperties: {
+        type: ['string', 'number'],
+        pattern: '^[^\\u0000]*$',
+        errorMessage: 'an environment value cannot contain a NUL character (the OS cannot carry it)',
+      },
+    },
+    settings: {
+      type: ['object', 'null'],
+      description: 'attributes set on the Django settings module in this group',
+      propertyNames: {
+        type: 'string',
+        pattern: '^[A-Z][A-Z0-9_]*$',
+        errorMessage: 'Django only reads UPPER_CASE settings',
+      },
+    },
+    daemon: daemonOptions,
+  },
+};
+
+export const inventorySchema: Schema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://plexctl.invalid/schema/inventory.json',
+  title: 'plexctl inventory (plex.yaml)',
+  type: 'object',
+  additionalProperties: false,
+  required: ['site', 'apache', 'groups'],
+  properties: {
+    site: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['settings_module'],
+      properties: {
+        mount: {
+          type: 'string',
+          default: '/',
+          description: 'URL path the site is served at (WSGIScriptAlias)',
+          pattern: '^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$',
+          errorMessage: 'must be "/" or a path like "/app" (letters, digits, "._~-"; no trailing slash)',
+        },
+        python_path: {
+          type: 'array',
+          items: plainText,
+          default: [],
+          description: 'directories put on sys.path in every group (relative to the inventory)',
+        },
+        settings_module: {
+          type: 'string',
+          description: 'DJANGO_SETTINGS_MODULE',
+          pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$',
+          errorMessage: 'must be a dotted Python module name like "mysite.settings"',
+        },
+      },
+    },
+    apache: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['conf_file', 'wsgi_dir', 'user_file'],
+      properties: {
+        conf_file: path('the generated Apache fragment, to Include at server level (or a2enconf)'),
+        wsgi_dir: path('where the generated WSGI scripts and procmap.txt live'),
+        user_file: path('the htpasswd file of the site\'s users'),
+        realm: { ...apacheText, default: 'plexctl', description: 'Basic auth realm (AuthName)' },
+        pid_file: path('the Apache parent\'s pid file (default /run/apache2/apache2.pid)'),
+        ctl: {
+          type: 'array',
+          minItems: 1,
+          items: plainText,
+          description:
+            'how to run Apache: plexctl runs CTL -t and CTL -k graceful. A path after -f is resolved against the inventory\'s directory.',
+          default: ['/usr/sbin/apache2ctl'],
+        },
+        restart_signal: {
+          enum: ['SIGINT', 'SIGTERM', 'SIGUSR1'],
+          default: 'SIGINT',
+          description: 'signal that restarts one group\'s daemons (SIGUSR1: graceful eviction)',
+        },
+      },
+    },
+    defaults: { ...daemonOptions, description: 'WSGIDaemonProcess options for every group' },
+    groups: {
+      type: 'object',
+      minProperties: 1,
+      description: 'the pool of daemon process groups, in order',
+      propertyNames: groupName,
+      additionalProperties: groupSchema,
+    },
+    users: {
+      type: ['object', 'null'],
+      description: 'user -> group; several users may share a group',
+      propertyNames: userName,
+      additionalProperties: groupName,
+    },
+  },
+};

@@ -1,0 +1,57 @@
+/** The validated inventory, with every path made absolute and every default filled in. */
+
+/** A value of a Django setting, as YAML gives it and Python will read it back. */
+export type SettingValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | SettingValue[]
+  | { [key: string]: SettingValue };
+
+/** WSGIDaemonProcess options, `name -> value`. */
+export type DaemonOptions = Record<string, string | number>;
+
+export interface Group {
+  name: string;
+  /** os.environ entries, in inventory order. */
+  env: [string, string][];
+  /** Settings-module attributes, in inventory order. */
+  settings: [string, SettingValue][];
+  /** This group's own options (merged over `defaults` when rendered). */
+  daemon: DaemonOptions;
+}
+
+export interface UserMapping {
+  user: string;
+  group: string;
+}
+
+export type RestartSignal = 'SIGINT' | 'SIGTERM' | 'SIGUSR1';
+
+export interface Inventory {
+  /** Absolute path of the inventory file. */
+  file: string;
+  /** Its directory: relative paths are resolved against it. */
+  dir: string;
+  site: {
+    mount: string;
+    pythonPath: string[];
+    settingsModule: string;
+  };
+  apache: {
+    confFile: string;
+    wsgiDir: string;
+    userFile: string;
+    realm: string;
+    pidFile: string;
+    ctl: string[];
+    restartSignal: RestartSignal;
+  };
+  defaults: DaemonOptions;
+  /** In inventory order. */
+  groups: Group[];
+  /** In inventory order. */
+  users: UserMapping[];
+}

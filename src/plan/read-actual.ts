@@ -1,0 +1,40 @@
+/** Read what is on disk now, for planFiles. Read-only. */
+import { lstat, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { groupScriptPattern, markerPrefix } from '../render/files.js';
+import type { DesiredFile } from '../render/render.js';
+import type { ActualFiles } from './file-plan.js';
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** A group script is plexctl's own only if it is a regular file (not a link) that starts with the marker. */
+export function isOwnedContent(content: string): boolean {
+  return content.startsWith(`# ${markerPrefix} `);
+}
+
+export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): Promise<ActualFiles> {
+  const contents = new Map<string, string | undefined>();
+  await Promise.all(desired.map(async (f) => contents.set(f.path, await readIfExists(f.path))));
+  const owned = new Map<string, { group: string; content: string }>();
+  let names: string[] = [];
+  try {
+    names = await readdir(wsgiDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  for (const name of names.filter((n) => groupScriptPattern.test(n))) {
+    const path = join(wsgiDir, name);
+    if (contents.has(path)) continue;
+    if (!(await lstat(path)).isFile()) continue;
+    const content = await readFile(path, 'utf8');
+    if (isOwnedContent(content)) owned.set(path, { group: name.slice('group-'.length, -'.wsgi'.length), content });
+  }
+  return { contents, owned };
+}

@@ -1,0 +1,23 @@
+/**
+ * Apache directive arguments. Validation already refuses what Apache cannot carry; this is the
+ * second line of defence at the point of output, so a value that slipped past it fails the render
+ * instead of changing the meaning of the configuration.
+ */
+const bare = /^[A-Za-z0-9_./:@+,=-]+$/;
+const unsafe = /["\\\u0000-\u001f\u007f]|\$\{|%\{/;
+
+export class UnsafeApacheText extends Error {}
+
+/** One argument: bare when it is plain, else double-quoted. */
+export function apacheArg(value: string): string {
+  if (unsafe.test(value) || value === '') {
+    throw new UnsafeApacheText(`refusing to write ${JSON.stringify(value)} into an Apache directive`);
+  }
+  return bare.test(value) ? value : `"${value}"`;
+}
+
+/** An argument that must always be quoted (RewriteCond/RewriteRule substitutions, paths). */
+export function apacheQuoted(value: string): string {
+  apacheArg(value);
+  return `"${value}"`;
+}
