@@ -3,7 +3,8 @@
  * `htpasswd` (apache2-utils), which reads the password on standard input: it never appears in
  * argv, the environment or any output.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../apply/atomic-write.js';
@@ -71,6 +72,7 @@ export async function readHtpasswd(path: string): Promise<string> {
  * mode 0640, group www-data when running as root (Apache's workers read it as www-data).
  */
 export async function writeHtpasswd(path: string, text: string, apacheGid: number | undefined): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
   await writeFileAtomic(path, text, {
     mode: apacheGid === undefined ? 0o600 : 0o640,
     ...(apacheGid !== undefined ? { owner: { uid: 0, gid: apacheGid } } : {}),

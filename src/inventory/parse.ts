@@ -25,8 +25,8 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     const path = pathAtOffset(doc, offset);
     let message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
     if (error.code === 'DUPLICATE_KEY') {
-      const key = text.slice(error.pos[0], error.pos[1]).trim();
-      message = `duplicate key ${JSON.stringify(key)}: each key may appear once`;
+      const key = duplicateKeyText(text.slice(error.pos[0]));
+      message = `duplicate key ${/^["']/.test(key) ? key : `"${key}"`}: each key may appear once`;
     } else {
       fatal = true;
       message = `YAML: ${message}`;
@@ -41,4 +41,10 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     problems.push({ file, line: 1, col: 1, path: '(document)', message: `YAML: ${reason}` });
     return { doc, lines, data: undefined, problems };
   }
+}
+
+/** The key at the start of `rest`: a quoted scalar, or plain text up to ": ". */
+function duplicateKeyText(rest: string): string {
+  const match = /^("(?:[^"\\\n]|\\.)*"|'(?:[^'\n]|'')*'|[^\n]*?)\s*:(?:\s|$)/.exec(rest);
+  return match ? match[1]! : rest.split('\n')[0]!;
 }

@@ -18,7 +18,8 @@ export function validateInventoryText(file: string, text: string): Validation {
   const parsed = parseYaml(file, text);
   if (parsed.data === undefined) return { parsed, problems: parsed.problems };
   const schemaIssues = checkSchema(parsed.data, inventorySchema);
-  const ruleIssues = schemaIssues.length === 0 ? rules.flatMap((rule) => rule(parsed.data as Record<string, unknown>)) : [];
+  // Rules tolerate data the schema refused, so every problem is reported in one run.
+  const ruleIssues = rules.flatMap((rule) => rule(parsed.data as Record<string, unknown>));
   const locate = (issue: SchemaIssue): Problem => ({
     file,
     ...positionOf(parsed.doc, parsed.lines, issue.path, issue.at),

@@ -1,0 +1,171 @@
+/**
+ * Helpers for end-to-end tests through a real Apache + mod_wsgi + Django, started by the test
+ * itself on 127.0.0.1. Under CI=true a missing Apache fails the test; elsewhere it skips.
+ */
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { execa } from 'execa';
+import { findMissing } from '../../src/apache/prerequisites.js';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const demoSite = join(repoRoot, 'examples', 'demo', 'site');
+const bin = join(repoRoot, 'bin', 'plexctl.js');
+
+/** Skip (or, under CI, fail) when Apache, mod_wsgi or Django is not installed. */
+export async function requireApache(t: TestContext): Promise<boolean> {
+  const missing = await findMissing();
+  if (missing.length === 0) return true;
+  const what = missing.map((m) => m.what).join(', ');
+  if (process.env.CI === 'true') throw new Error(`end-to-end tests need ${what}; CI must install them (.ci/run)`);
+  t.skip(`not installed: ${what}`);
+  return false;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A temp directory Apache's user can read (mkdtemp makes 0700). */
+export async function makeTempDir(prefix = 'plexctl-test-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  await chmod(dir, 0o755);
+  return dir;
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function plexctl(args: string[], options: { cwd: string; input?: string; env?: Record<string, string> }): Promise<CliResult> {
+  const result = await execa(process.execPath, [bin, ...args], {
+    cwd: options.cwd,
+    input: options.input ?? '',
+    reject: false,
+    env: { PLEXCTL_INVENTORY: '', ...options.env },
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface SiteSpec {
+  groups: Record<string, { env?: Record<string, string>; settings?: Record<string, unknown>; daemon?: Record<string, unknown> }>;
+  users: Record<string, string>;
+  /** Extra top-level YAML appended verbatim. */
+  extra?: string;
+}
+
+/** A demo-site inventory in a fresh directory, served by a private Apache at `serve`. */
+export function inventoryYaml(spec: SiteSpec): string {
+  const groups = Object.entries(spec.groups)
+    .map(([name, g]) => `  ${name}:\n${g.env ? `    env: ${JSON.stringify(g.env)}\n` : ''}${g.settings ? `    settings: ${JSON.stringify(g.settings)}\n` : ''}${g.daemon ? `    daemon: ${JSON.stringify(g.daemon)}\n` : ''}`)
+    .join('');
+  const users = Object.entries(spec.users)
+    .map(([u, g]) => `  ${u}: ${g}\n`)
+    .join('');
+  return `# test inventory
+site:
+  mount: /
+  python_path: [${JSON.stringify(demoSite)}]
+  settings_module: demo.settings
+apache:
+  conf_file: build/plex.conf
+  wsgi_dir: build/wsgi
+  user_file: build/htpasswd
+  realm: "plex test"
+  pid_file: .plexctl/serve/run/httpd.pid
+  ctl: [/usr/sbin/apache2, -f, .plexctl/serve/httpd.conf]
+defaults:
+  processes: 1
+  threads: 3
+groups:
+${groups}users:${users ? `\n${users}` : ' {}\n'}${spec.extra ?? ''}`;
+}
+
+export interface Site {
+  dir: string;
+  port: number;
+  url: string;
+  cli(args: string[], input?: string): Promise<CliResult>;
+  /** GET / as `user` (password `<user>-pw` unless given); undefined user sends no credentials. */
+  get(user?: string, password?: string): Promise<{ status: number; body: any }>;
+  parentPid(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startSite(spec: SiteSpec, passwords: string[] = Object.keys(spec.users)): Promise<Site> {
+  const dir = await makeTempDir();
+  await writeFile(join(dir, 'plex.yaml'), inventoryYaml(spec));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
+  const cli = (args: string[], input?: string) => plexctl(args, { cwd: dir, ...(input !== undefined ? { input } : {}) });
+  for (const user of passwords) {
+    const r = await cli(['user', 'passwd', user, '--password-stdin'], `${user}-pw\n`);
+    if (r.exitCode !== 0) throw new Error(`user passwd ${user} failed: ${r.stderr}`);
+  }
+  const served = await cli(['serve', '--detach', '--port', String(port)]);
+  if (served.exitCode !== 0) throw new Error(`serve failed (${served.exitCode}): ${served.stderr}${served.stdout}`);
+  return {
+    dir,
+    port,
+    url,
+    cli,
+    get: (user, password) => httpGet(url, user, password ?? `${user}-pw`),
+    parentPid: async () => Number((await readFile(join(dir, '.plexctl/serve/run/httpd.pid'), 'utf8')).trim()),
+    async stop() {
+      await cli(['serve', '--stop']);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function httpGet(url: string, user?: string, password?: string): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = {};
+  if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(20000) });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON: an Apache error page */
+  }
+  return { status: response.status, body };
+}
+
+/** PIDs of the daemons whose argv[0] is exactly `(wsgi:GROUP)`, read from /proc. */
+export async function daemonPids(parentPid: number, group: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+    if (!new RegExp(`^PPid:\\s+${parentPid}$`, 'm').test(status)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0')[0]!.trimEnd() === `(wsgi:${group})`) pids.push(Number(entry));
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `check` until it returns a value, or throw after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}

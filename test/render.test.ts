@@ -1,0 +1,78 @@
+/**
+ * Rendering, compared with committed files a reviewer can read (test/fixtures/render/).
+ * After an intended change: UPDATE_FIXTURES=1 npm test, then review the diff.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { validateInventoryText } from '../src/inventory/validate.js';
+import type { Inventory } from '../src/inventory/types.js';
+import { renderFiles, renderProcmap } from '../src/render/render.js';
+import { repoRoot } from './helpers/e2e.js';
+
+const fixtures = join(repoRoot, 'test', 'fixtures', 'render');
+
+async function demoInventory(): Promise<Inventory> {
+  const text = await readFile(join(repoRoot, 'examples', 'demo', 'plex.yaml'), 'utf8');
+  // A fixed location, so the absolute paths in the output do not depend on the checkout.
+  const { inventory, problems } = validateInventoryText('/srv/plex/plex.yaml', text);
+  assert.deepEqual(problems, []);
+  return inventory!;
+}
+
+describe('render', () => {
+  it('matches the committed files for the demo inventory', async () => {
+    const files = renderFiles(await demoInventory());
+    assert.deepEqual(
+      files.map((f) => f.path),
+      [
+        '/srv/plex/build/plex.conf',
+        '/srv/plex/build/wsgi/site.wsgi',
+        '/srv/plex/build/wsgi/group-django1.wsgi',
+        '/srv/plex/build/wsgi/group-django2.wsgi',
+        '/srv/plex/build/wsgi/group-django3.wsgi',
+        '/srv/plex/build/wsgi/procmap.txt',
+      ],
+    );
+    for (const file of files) {
+      const fixture = join(fixtures, basename(file.path));
+      if (process.env.UPDATE_FIXTURES === '1') {
+        await mkdir(fixtures, { recursive: true });
+        await writeFile(fixture, file.content);
+      }
+      assert.equal(file.content, await readFile(fixture, 'utf8'), `${basename(file.path)} differs from ${fixture}`);
+    }
+  });
+
+  it('is deterministic', async () => {
+    const inventory = await demoInventory();
+    assert.deepEqual(renderFiles(inventory), renderFiles(inventory));
+  });
+
+  it('puts the rules where REMOTE_USER is known, with a default for the lookup, and never allows embedded mode', async () => {
+    const conf = renderFiles(await demoInventory())[0]!.content;
+    const directory = conf.slice(conf.indexOf('<Directory'), conf.indexOf('</Directory>'));
+    assert.match(directory, /RewriteRule \^ - \[E=PLEXCTL_GROUP:\$\{plexctl_procmap:%\{REMOTE_USER\}\|-NONE-\}\]/);
+    assert.match(directory, /RewriteCond %\{ENV:PLEXCTL_GROUP\} =-NONE-\n\s+RewriteRule \^ - \[F\]/);
+    assert.match(directory, /WSGIRestrictProcess django1 django2 django3\n/);
+    assert.match(directory, /WSGIApplicationGroup %\{GLOBAL\}/);
+    const outside = conf.replace(directory, '');
+    assert.doesNotMatch(outside, /RewriteRule/, 'no rewrite rule at server level, where REMOTE_USER is empty');
+    assert.match(conf, /^WSGIRestrictEmbedded On$/m);
+    assert.match(conf, /^WSGIScriptReloading Off$/m);
+    assert.match(conf, /^WSGIDaemonProcess django1 display-name=%\{GROUP\} processes=1 threads=2$/m);
+  });
+
+  it('sorts procmap.txt byte by byte, whatever the inventory order', async () => {
+    const inventory = await demoInventory();
+    inventory.users = [
+      { user: 'zoë', group: 'django1' },
+      { user: 'Zed', group: 'django2' },
+      { user: 'zoe', group: 'django3' },
+      { user: 'a', group: 'django1' },
+    ];
+    const lines = renderProcmap(inventory).split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.deepEqual(lines, ['Zed django2', 'a django1', 'zoe django3', 'zoë django1']);
+  });
+});
