@@ -2,8 +2,7 @@ import { ExitCode } from '../exit-codes.js';
 import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import type { Io } from '../io.js';
-import { bcryptEntry, readHtpasswd, withEntry, writeHtpasswd } from '../apache/htpasswd.js';
-import { apacheGid } from '../apache/system-user.js';
+import { setPassword } from '../lifecycle/passwords.js';
 
 export interface PasswdOptions {
   inventory: string;
@@ -27,12 +26,7 @@ export async function userPasswdCommand(options: PasswdOptions, io: Io): Promise
   if (!options.passwordStdin) {
     throw new UserError('give the password on standard input with --password-stdin', `for example: printf '%s\\n' "$PW" | plexctl user passwd ${options.user} --password-stdin`);
   }
-  if (!inventory.users.some((u) => u.user === options.user)) {
-    throw new UserError(`user "${options.user}" is not in the inventory`, `add it first: plexctl user add ${options.user}`);
-  }
-  const entry = await bcryptEntry(options.user, await readPasswordLine(options.stdin));
-  const file = inventory.apache.userFile;
-  await writeHtpasswd(file, withEntry(await readHtpasswd(file), options.user, entry), await apacheGid());
-  io.out(`Password of ${options.user} set in ${file}.\n`);
+  await setPassword(inventory, options.user, await readPasswordLine(options.stdin));
+  io.out(`Password of ${options.user} set in ${inventory.apache.userFile}.\n`);
   return ExitCode.ok;
 }
