@@ -10,8 +10,15 @@ import { processIo, type Io } from './io.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
 import { serveCommand } from './commands/serve.js';
-import { userPasswdCommand } from './commands/user-passwd.js';
+import { restartCommand } from './commands/restart.js';
+import { userAddCommand, userListCommand, userMoveCommand, userPasswdCommand, userRemoveCommand } from './commands/user.js';
 import { validateCommand } from './commands/validate.js';
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of seconds, 0 or more');
+  return n;
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -26,6 +33,11 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
         'their own mod_wsgi daemon process group, driven by one YAML inventory (plex.yaml).',
     )
     .option('-i, --inventory <file>', 'the inventory (default: $PLEXCTL_INVENTORY, else ./plex.yaml)')
+    .addOption(
+      new Option('--lock-timeout <seconds>', 'how long a command that changes files waits for another plexctl holding the lock')
+        .default(30)
+        .argParser(seconds),
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
@@ -71,14 +83,74 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
       setExit(await serveCommand({ inventory: inventory(), port: o.port, detach: o.detach, stop: o.stop }, io)),
     );
 
-  const user = program.command('user').description('manage the site\'s users');
+  const lifecycle = (o: { json: boolean; timeout: number }) => ({
+    inventory: inventory(),
+    lockTimeoutMs: program.opts().lockTimeout * 1000,
+    restartTimeoutMs: o.timeout * 1000,
+    json: o.json,
+  });
+  const timeoutOption = () =>
+    new Option('--timeout <seconds>', 'how long to wait for a restarted group to serve again').default(15).argParser(seconds);
+
+  const user = program
+    .command('user')
+    .description('the site\'s users on the live server: add, remove, move, passwd, list')
+    .addHelpText('after', '\nEach change takes the inventory lock, edits plex.yaml in place (comments and layout kept),\nand says which steps it did; if one fails, running the same command again completes it.');
+  user
+    .command('add')
+    .description(
+      'add a user: inventory, group scripts, restart of the group when it was empty or its script\n' +
+        'changed (a fresh tenant gets a fresh process), procmap.txt, then the password',
+    )
+    .argument('<name>', 'the user (REMOTE_USER)')
+    .option('--group <group>', 'the group to map it to (default: the first group with no user)')
+    .option('--password-stdin', 'read the password as one line from standard input', false)
+    .addOption(timeoutOption())
+    .option('--json', 'machine-readable output', false)
+    .action(async (name: string, o) =>
+      setExit(await userAddCommand({ ...lifecycle(o), user: name, group: o.group, passwordStdin: o.passwordStdin, stdin: process.stdin }, io)),
+    );
+  user
+    .command('remove')
+    .description('remove a user, revoking access first: password entry, procmap.txt, inventory, then restart\nthe group if no user is left in it')
+    .argument('<name>', 'the user')
+    .addOption(timeoutOption())
+    .option('--json', 'machine-readable output', false)
+    .action(async (name: string, o) => setExit(await userRemoveCommand({ ...lifecycle(o), user: name }, io)));
+  user
+    .command('move')
+    .description('map a user to another group: inventory and procmap.txt; the next request lands in the new group')
+    .argument('<name>', 'the user')
+    .requiredOption('--group <group>', 'the new group')
+    .addOption(timeoutOption())
+    .option('--json', 'machine-readable output', false)
+    .action(async (name: string, o) => setExit(await userMoveCommand({ ...lifecycle(o), user: name, group: o.group }, io)));
   user
     .command('passwd')
-    .description('set a user\'s password in user_file (bcrypt), read as one line from standard input')
+    .description('set a user\'s password in user_file (bcrypt, made by Apache\'s htpasswd)')
     .argument('<name>', 'the user')
-    .option('--password-stdin', 'read the password from standard input (the only way: never in argv)', false)
+    .option('--password-stdin', 'read the password as one line from standard input (the only way: never in argv)', false)
+    .option('--json', 'machine-readable output', false)
     .action(async (name: string, o) =>
-      setExit(await userPasswdCommand({ inventory: inventory(), user: name, passwordStdin: o.passwordStdin, stdin: process.stdin }, io)),
+      setExit(await userPasswdCommand({ ...lifecycle({ ...o, timeout: 0 }), user: name, passwordStdin: o.passwordStdin, stdin: process.stdin }, io)),
+    );
+  user
+    .command('list')
+    .description('the users: group, and whether a password is set')
+    .option('--json', 'machine-readable output', false)
+    .action(async (o) => setExit(await userListCommand({ inventory: inventory(), json: o.json }, io)));
+
+  program
+    .command('restart')
+    .description(
+      'send apache.restart_signal to exactly the daemons of these groups (children of the Apache in\n' +
+        'pid_file whose title is (wsgi:GROUP)), then wait until each was replaced and serves again',
+    )
+    .argument('<group...>', 'the groups')
+    .addOption(timeoutOption())
+    .option('--json', 'machine-readable output', false)
+    .action(async (groups: string[], o) =>
+      setExit(await restartCommand({ inventory: inventory(), groups, timeoutMs: o.timeout * 1000, json: o.json }, io)),
     );
   return program;
 }

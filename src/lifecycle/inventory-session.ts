@@ -1,0 +1,43 @@
+/**
+ * Every command that changes files runs inside a session: the inventory lock is held, the
+ * inventory is read and validated once, and edits are validated before anything is written.
+ */
+import { InventoryError, UserError, formatProblem } from '../errors.js';
+import { readInventoryText } from '../inventory/load.js';
+import type { Inventory } from '../inventory/types.js';
+import { validateInventoryText } from '../inventory/validate.js';
+import { acquireLock } from '../lock/file-lock.js';
+import { resolve } from 'node:path';
+
+export interface Session {
+  file: string;
+  text: string;
+  inventory: Inventory;
+  /** Validate an edited text; a problem becomes a UserError naming `what` (nothing is written). */
+  validateEdit(text: string, what: string): Inventory;
+}
+
+export const lockPathOf = (inventoryFile: string) => `${inventoryFile}.lock`;
+
+export async function withSession<T>(file: string, lockTimeoutMs: number, work: (session: Session) => Promise<T>): Promise<T> {
+  const absolute = resolve(file);
+  const lock = await acquireLock(lockPathOf(absolute), { timeoutMs: lockTimeoutMs });
+  try {
+    const text = await readInventoryText(absolute);
+    const current = validateInventoryText(absolute, text);
+    if (!current.inventory) throw new InventoryError(current.problems);
+    return await work({
+      file: absolute,
+      text,
+      inventory: current.inventory,
+      validateEdit(edited, what) {
+        const result = validateInventoryText(absolute, edited);
+        if (result.inventory) return result.inventory;
+        throw new UserError(`${what} is not allowed: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+          result.problems.length > 0 ? `nothing was changed (${formatProblem(result.problems[0]!)})` : undefined);
+      },
+    });
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * A lifecycle command is a list of steps run in a fixed order. If one fails, the command reports
+ * which steps were done and which were not; running it again (or reconcile) completes the work.
+ */
+import { UserError } from '../errors.js';
+
+export interface StepResult {
+  name: string;
+  status: 'done' | 'skipped' | 'failed' | 'not done';
+  detail?: string;
+}
+
+export interface Step {
+  name: string;
+  /** Returns a detail line, or `false` when there was nothing to do. */
+  run(): Promise<string | false | void>;
+}
+
+export class StepsFailed extends UserError {
+  readonly steps: StepResult[];
+  constructor(steps: StepResult[], cause: unknown) {
+    const failed = steps.find((s) => s.status === 'failed');
+    const rerun = 'then run the same command again (or `plexctl reconcile`): it completes the steps not done';
+    super(
+      `${failed?.name ?? 'a step'} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause instanceof UserError && cause.hint ? `${cause.hint}; ${rerun}` : `fix the cause, ${rerun}`,
+    );
+    this.name = 'StepsFailed';
+    this.steps = steps;
+  }
+}
+
+export async function runSteps(steps: Step[]): Promise<StepResult[]> {
+  const results: StepResult[] = [];
+  for (const [i, step] of steps.entries()) {
+    try {
+      const detail = await step.run();
+      results.push({ name: step.name, status: detail === false ? 'skipped' : 'done', ...(typeof detail === 'string' ? { detail } : {}) });
+    } catch (error) {
+      results.push({ name: step.name, status: 'failed', detail: error instanceof Error ? error.message : String(error) });
+      results.push(...steps.slice(i + 1).map((s): StepResult => ({ name: s.name, status: 'not done' })));
+      throw new StepsFailed(results, error);
+    }
+  }
+  return results;
+}
