@@ -117,7 +117,6 @@ describe('YAML syntax errors', () => {
 
   test(
     'an empty file (or one with only comments) is refused as not a mapping',
-    { todo: 'validate.ts now runs the rules on data the schema refused; rules.ts usersMapToExistingGroups reads data.groups of null and throws a TypeError' },
     () => {
       one('', { line: 1, col: 1, path: '(document)', message: 'expected a mapping, found nothing' });
       one(doc('# only a comment'), { line: 1, col: 1, path: '(document)', message: 'expected a mapping, found nothing' });
@@ -218,7 +217,6 @@ describe('unknown keys', () => {
   // Object.prototype's names are not schema properties: they must be unknown keys like any other.
   test(
     'keys named like Object.prototype members (toString, constructor) are unknown keys',
-    { todo: 'check-schema.ts looks up schema.properties?.[key] without an own-property check, so inherited names pass unchecked' },
     () => {
       const text = doc(...HEAD, '  toString: x', 'groups:', '  django1:', '    daemon: {constructor: 5, hasOwnProperty: "a b"}');
       exactly(text, [
@@ -293,7 +291,6 @@ describe('duplicate keys', () => {
 
   test(
     'a group with an empty body listed twice is reported at the second one, by name',
-    { todo: 'parse.ts trusts yaml\'s error offset, which for a key after an empty value is the end of the previous line: it reports line 8 col 11 and the key ""' },
     () => {
       const text = doc(...HEAD, 'groups:', '  django1:', '  django1:', 'users:', '  alice: django1');
       one(text, { line: 9, col: 3, path: 'groups.django1', message: 'duplicate key "django1"' });
@@ -416,9 +413,11 @@ describe('env and settings', () => {
     assert.deepEqual(inventory.groups[0]!.settings, [['X', 'a\u0000b']]);
   });
 
-  test('an integer too large for a double is refused in settings', () => {
+  test('an integer too large for a double is carried exactly in settings', () => {
     const text = doc(...HEAD, 'groups:', '  django1:', '    settings: {BIG: 12345678901234567890}');
-    one(text, { ...where(text, '12345678901234567890'), path: 'groups.django1.settings.BIG', message: 'too large' });
+    const result = validateInventoryText(FILE, text);
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.inventory!.groups[0]!.settings, [['BIG', 12345678901234567890n]]);
   });
 
   test('settings keys must be UPPER_CASE', () => {
@@ -431,7 +430,6 @@ describe('env and settings', () => {
 
   test(
     'a float written as a float (1e300) is a valid setting, not "an integer too large"',
-    { todo: 'rules.ts refuses every integral double beyond 2**53, so YAML floats like 1e300 or 1.0e20 are reported as integers too large' },
     () => {
       const inventory = valid(doc(...HEAD, 'groups:', '  django1:', '    settings: {HUGE: 1e300, BIG: 1.0e+20}'));
       assert.deepEqual(inventory.groups[0]!.settings, [['HUGE', 1e300], ['BIG', 1e20]]);
@@ -440,7 +438,6 @@ describe('env and settings', () => {
 
   test(
     'an env value written as 3.10 is not silently changed to "3.1"',
-    { todo: 'env accepts YAML numbers and String()s the parsed number: 3.10 -> "3.1", 0x1F -> "31", 1e3 -> "1000"' },
     () => {
       const result = validateInventoryText(FILE, doc(...HEAD, 'groups:', '  django1:', '    env: {PYTHON_VERSION: 3.10}'));
       // Either refused (quote it), or carried as written.
@@ -450,13 +447,12 @@ describe('env and settings', () => {
   );
 
   test(
-    'a settings mapping with integer keys (MESSAGE_TAGS: {40: danger}) is not silently given string keys',
-    { todo: 'YAML is turned into plain JS objects, so {40: danger} reaches Python as {\'40\': \'danger\'}' },
+    'a settings mapping with integer keys (MESSAGE_TAGS: {40: danger}) keeps its integer keys',
     () => {
       const text = doc(...HEAD, 'groups:', '  django1:', '    settings:', '      MESSAGE_TAGS: {40: danger}');
       const result = validateInventoryText(FILE, text);
-      assert.equal(result.inventory, undefined, 'refused, since the key type cannot be carried');
-      assert.equal(result.problems[0]!.path, 'groups.django1.settings.MESSAGE_TAGS');
+      assert.deepEqual(result.problems, []);
+      assert.deepEqual(result.inventory!.groups[0]!.settings, [['MESSAGE_TAGS', new Map([[40n, 'danger']])]]);
     },
   );
 });
@@ -696,7 +692,6 @@ describe('valid inventories', () => {
 
   test(
     'users with numeric names keep inventory order too',
-    { todo: 'users are read into a plain object, whose integer-like keys JavaScript enumerates first, in numeric order' },
     () => {
       const inventory = valid(doc(...HEAD, 'groups:', '  g1:', 'users:', '  bob: g1', '  42: g1', '  7: g1'));
       assert.deepEqual(inventory.users.map((u) => u.user), ['bob', '42', '7']);

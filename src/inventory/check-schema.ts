@@ -76,7 +76,7 @@ export function checkSchema(value: unknown, schema: Schema, path: KeyPath = []):
     return issues;
   }
   if (typeof value === 'string') issues.push(...checkString(value, schema, path));
-  if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum) {
+  if ((typeof value === 'number' || typeof value === 'bigint') && schema.minimum !== undefined && value < schema.minimum) {
     fail(`must be at least ${schema.minimum}, found ${value}`);
   }
   if (Array.isArray(value)) {
@@ -118,7 +118,7 @@ function checkObject(value: Record<string, unknown>, schema: Schema, path: KeyPa
     if (schema.propertyNames) {
       for (const issue of checkSchema(key, schema.propertyNames, keyPath)) issues.push({ ...issue, at: 'key' });
     }
-    const property = schema.properties?.[key];
+    const property = schema.properties && Object.hasOwn(schema.properties, key) ? schema.properties[key] : undefined;
     if (property) {
       issues.push(...checkSchema(value[key], property, keyPath));
     } else if (schema.additionalProperties === false) {

@@ -14,7 +14,8 @@ export function formatKeyPath(path: KeyPath): string {
     .map((segment, i) => {
       if (typeof segment === 'number') return `[${segment}]`;
       if (/^[A-Za-z0-9_-]+$/.test(segment)) return i === 0 ? segment : `.${segment}`;
-      return `[${JSON.stringify(segment)}]`;
+      // C1 controls and line separators would reach the terminal raw: escape them too.
+      return `[${JSON.stringify(segment).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`;
     })
     .join('');
 }

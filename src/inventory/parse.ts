@@ -1,5 +1,5 @@
 /** YAML text -> document, plain data and located syntax problems. Pure. */
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { Problem } from '../errors.js';
 import { formatKeyPath, pathAtOffset } from './locate.js';
 
@@ -16,16 +16,18 @@ const maxAliasCount = 100;
 
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: true, prettyErrors: false, intAsBigInt: true });
   const problems: Problem[] = [];
   let fatal = false;
   for (const error of [...doc.errors, ...doc.warnings]) {
-    const offset = error.pos[0];
+    // After an empty value the parser points at the end of the previous line: move to the next token.
+    let offset = error.pos[0];
+    if (error.code === 'DUPLICATE_KEY') while (/\s/.test(text[offset] ?? '')) offset++;
     const { line, col } = lines.linePos(offset);
     const path = pathAtOffset(doc, offset);
     let message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+.*$/, '');
     if (error.code === 'DUPLICATE_KEY') {
-      const key = duplicateKeyText(text.slice(error.pos[0]));
+      const key = duplicateKeyText(text.slice(offset));
       message = `duplicate key ${/^["']/.test(key) ? key : `"${key}"`}: each key may appear once`;
     } else {
       fatal = true;
@@ -35,12 +37,38 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   }
   if (fatal) return { doc, lines, data: undefined, problems };
   try {
-    return { doc, lines, data: doc.toJS({ maxAliasCount }), problems };
+    return { doc, lines, data: withSourceKeys(doc, doc.toJS({ maxAliasCount })), problems };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     problems.push({ file, line: 1, col: 1, path: '(document)', message: `YAML: ${reason}` });
     return { doc, lines, data: undefined, problems };
   }
+}
+
+/**
+ * A user named `1e3` or `0x1F` is a YAML number: keep the name as written, not as the number
+ * JavaScript would print.
+ */
+function withSourceKeys(doc: Document, data: unknown): unknown {
+  const users = doc.get('users', true);
+  if (!isMap(users) || data === null || typeof data !== 'object' || !('users' in data)) return data;
+  const named = Object.fromEntries(users.items.map((pair) => [keyText(pair.key), plainValue(doc, pair.value)]));
+  return { ...data, users: named };
+}
+
+/** A scalar's value; a mapping or list as an empty one (enough for the schema to refuse it). */
+function plainValue(doc: Document, node: unknown): unknown {
+  const resolved = isAlias(node) ? node.resolve(doc) : node;
+  if (isScalar(resolved)) return resolved.value;
+  if (isMap(resolved)) return {};
+  if (isSeq(resolved)) return [];
+  return null;
+}
+
+/** The text of a mapping key: its string value, or for a number (or other scalar) its source. */
+export function keyText(key: unknown): string {
+  if (isScalar(key)) return typeof key.value === 'string' ? key.value : (key.source ?? String(key.value));
+  return String(key);
 }
 
 /** The key at the start of `rest`: a quoted scalar, or plain text up to ": ". */

@@ -4,10 +4,12 @@
  */
 import { basename } from 'node:path';
 import type { KeyPath, SchemaIssue } from './check-schema.js';
+import type { Document } from 'yaml';
 import { didYouMean } from './did-you-mean.js';
+import { settingsOf } from './yaml-values.js';
 
 type Data = Record<string, unknown>;
-type Rule = (data: Data) => SchemaIssue[];
+type Rule = (data: Data, doc: Document) => SchemaIssue[];
 
 const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -52,11 +54,16 @@ function unrepresentable(value: unknown, path: KeyPath): SchemaIssue[] {
       ? [{ path, at: 'value', message: 'contains a lone UTF-16 surrogate, which Python and the OS cannot carry' }]
       : [];
   }
-  if (typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value)) {
-    return [{ path, at: 'value', message: 'is an integer too large to carry exactly; quote it as a string' }];
-  }
-  if (value === null || typeof value === 'boolean' || typeof value === 'number') return [];
+  if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint') return [];
   if (Array.isArray(value)) return value.flatMap((item, i) => unrepresentable(item, [...path, i]));
+  if (value instanceof Map) {
+    return [...value].flatMap(([k, v]) => [
+      ...(k !== null && typeof k === 'object'
+        ? [{ path, at: 'value' as const, message: 'has a list or mapping as a key, which Python cannot use as a dict key' }]
+        : unrepresentable(k, path)),
+      ...unrepresentable(v, [...path, keyText(k)]),
+    ]);
+  }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     return Object.entries(value).flatMap(([k, v]) => [
       ...unrepresentable(k, path),
@@ -67,13 +74,18 @@ function unrepresentable(value: unknown, path: KeyPath): SchemaIssue[] {
 }
 
 /** Env and settings values can be carried to Python exactly. */
-const valuesRepresentable: Rule = (data) =>
+const valuesRepresentable: Rule = (data, doc) =>
   Object.entries(asRecord(data.groups)).flatMap(([name, group]) => {
     const g = asRecord(group);
     return [
       ...Object.entries(asRecord(g.env)).flatMap(([k, v]) => unrepresentable(v, ['groups', name, 'env', k])),
-      ...Object.entries(asRecord(g.settings)).flatMap(([k, v]) => unrepresentable(v, ['groups', name, 'settings', k])),
+      ...settingsOf(doc, name).flatMap(([k, v]) => unrepresentable(v, ['groups', name, 'settings', k])),
     ];
   });
+
+/** A mapping key's text for a key path. */
+function keyText(key: unknown): string {
+  return typeof key === 'string' ? key : String(key);
+}
 
 export const rules: Rule[] = [usersMapToExistingGroups, titlesFitArgv0, valuesRepresentable];

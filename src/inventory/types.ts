@@ -8,6 +8,7 @@ export type SettingValue =
   | bigint
   | string
   | SettingValue[]
+  | Map<SettingValue, SettingValue>
   | { [key: string]: SettingValue };
 
 /** WSGIDaemonProcess options, `name -> value`. */

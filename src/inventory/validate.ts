@@ -6,7 +6,9 @@ import { formatKeyPath, positionOf } from './locate.js';
 import { parseYaml, type ParsedYaml } from './parse.js';
 import { rules } from './rules.js';
 import { inventorySchema } from './schema.js';
-import type { DaemonOptions, Inventory, RestartSignal, SettingValue } from './types.js';
+import type { Document } from 'yaml';
+import type { DaemonOptions, Inventory, RestartSignal } from './types.js';
+import { envOf, settingsOf, usersOf } from './yaml-values.js';
 
 export interface Validation {
   parsed: ParsedYaml;
@@ -19,7 +21,11 @@ export function validateInventoryText(file: string, text: string): Validation {
   if (parsed.data === undefined) return { parsed, problems: parsed.problems };
   const schemaIssues = checkSchema(parsed.data, inventorySchema);
   // Rules tolerate data the schema refused, so every problem is reported in one run.
-  const ruleIssues = rules.flatMap((rule) => rule(parsed.data as Record<string, unknown>));
+  const data = parsed.data;
+  const ruleIssues =
+    data !== null && typeof data === 'object' && !Array.isArray(data)
+      ? rules.flatMap((rule) => rule(data as Record<string, unknown>, parsed.doc))
+      : [];
   const locate = (issue: SchemaIssue): Problem => ({
     file,
     ...positionOf(parsed.doc, parsed.lines, issue.path, issue.at),
@@ -29,13 +35,13 @@ export function validateInventoryText(file: string, text: string): Validation {
   const problems = [...parsed.problems, ...schemaIssues.map(locate), ...ruleIssues.map(locate)];
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   if (problems.length > 0) return { parsed, problems };
-  return { parsed, problems, inventory: toInventory(file, parsed.data as RawInventory) };
+  return { parsed, problems, inventory: toInventory(file, parsed.data as RawInventory, parsed.doc) };
 }
 
 interface RawGroup {
-  env?: Record<string, string | number> | null;
-  settings?: Record<string, SettingValue> | null;
-  daemon?: DaemonOptions | null;
+  env?: Record<string, unknown> | null;
+  settings?: Record<string, unknown> | null;
+  daemon?: Record<string, unknown> | null;
 }
 interface RawInventory {
   site: { mount?: string; python_path?: string[]; settings_module: string };
@@ -48,7 +54,7 @@ interface RawInventory {
     ctl?: string[];
     restart_signal?: RestartSignal;
   };
-  defaults?: DaemonOptions | null;
+  defaults?: Record<string, unknown> | null;
   groups: Record<string, RawGroup | null>;
   users?: Record<string, string> | null;
 }
@@ -57,8 +63,13 @@ interface RawInventory {
 const debianPidFile = '/run/apache2/apache2.pid';
 const debianCtl = ['/usr/sbin/apache2ctl'];
 
+/** Integers arrive as bigint (so large ones stay exact); options are small numbers or strings. */
+function daemonOptions(raw: Record<string, unknown> | null | undefined): DaemonOptions {
+  return Object.fromEntries(Object.entries(raw ?? {}).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : (v as string | number)]));
+}
+
 /** Only called on data that passed the schema and the rules. */
-function toInventory(file: string, raw: RawInventory): Inventory {
+function toInventory(file: string, raw: RawInventory, doc: Document): Inventory {
   const dir = dirname(file);
   const abs = (p: string) => resolve(dir, p);
   const ctl = raw.apache.ctl ?? debianCtl;
@@ -80,13 +91,13 @@ function toInventory(file: string, raw: RawInventory): Inventory {
       ctl: ctl.map((arg, i) => (i > 0 && ctl[i - 1] === '-f' && !isAbsolute(arg) ? abs(arg) : arg)),
       restartSignal: raw.apache.restart_signal ?? 'SIGINT',
     },
-    defaults: { ...(raw.defaults ?? {}) },
+    defaults: daemonOptions(raw.defaults),
     groups: Object.entries(raw.groups).map(([name, group]) => ({
       name,
-      env: Object.entries(group?.env ?? {}).map(([k, v]): [string, string] => [k, String(v)]),
-      settings: Object.entries(group?.settings ?? {}),
-      daemon: { ...(group?.daemon ?? {}) },
+      env: envOf(doc, name),
+      settings: settingsOf(doc, name),
+      daemon: daemonOptions(group?.daemon),
     })),
-    users: Object.entries(raw.users ?? {}).map(([user, group]) => ({ user, group })),
+    users: usersOf(doc),
   };
 }

@@ -39,6 +39,7 @@ export function pyValue(value: SettingValue): string {
   if (typeof value === 'number') return pyNumber(value);
   if (typeof value === 'string') return pyStr(value);
   if (Array.isArray(value)) return `[${value.map(pyValue).join(', ')}]`;
+  if (value instanceof Map) return `{${[...value].map(([k, v]) => `${pyValue(k)}: ${pyValue(v)}`).join(', ')}}`;
   return `{${Object.entries(value)
     .map(([k, v]) => `${pyStr(k)}: ${pyValue(v)}`)
     .join(', ')}}`;

@@ -1,0 +1,49 @@
+/**
+ * Values read straight from the YAML document where plain JS objects would lose something:
+ * integer keys of settings mappings (Django's MESSAGE_TAGS), the text of numeric env values
+ * (3.10 is not "3.1"), and the order of numeric user names.
+ */
+import { isAlias, isMap, isScalar, type Document, type Pair } from 'yaml';
+import { keyText } from './parse.js';
+import type { SettingValue, UserMapping } from './types.js';
+
+const maxAliasCount = 100;
+
+const deref = (doc: Document, node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
+
+/** The pairs of the mapping at `path`, following aliases on the way. */
+function mapPairs(doc: Document, path: string[]): Pair[] {
+  let node: unknown = doc.contents;
+  for (const segment of path) {
+    node = deref(doc, node);
+    if (!isMap(node)) return [];
+    node = node.items.find((p) => keyText(p.key) === segment)?.value;
+  }
+  node = deref(doc, node);
+  return isMap(node) ? (node.items as Pair[]) : [];
+}
+
+export function settingsOf(doc: Document, group: string): [string, SettingValue][] {
+  return mapPairs(doc, ['groups', group, 'settings']).map((pair) => {
+    const value = pair.value;
+    const js = value !== null && typeof value === 'object' && 'toJS' in value
+      ? (value as { toJS(doc: Document, o: object): unknown }).toJS(doc, { mapAsMap: true, maxAliasCount })
+      : null;
+    return [keyText(pair.key), js as SettingValue];
+  });
+}
+
+export function envOf(doc: Document, group: string): [string, string][] {
+  return mapPairs(doc, ['groups', group, 'env']).map((pair) => {
+    const value = deref(doc, pair.value);
+    const text = isScalar(value) ? (typeof value.value === 'string' ? value.value : (value.source ?? String(value.value))) : '';
+    return [keyText(pair.key), text];
+  });
+}
+
+export function usersOf(doc: Document): UserMapping[] {
+  return mapPairs(doc, ['users']).map((pair) => {
+    const group = deref(doc, pair.value);
+    return { user: keyText(pair.key), group: isScalar(group) ? String(group.value) : '' };
+  });
+}
