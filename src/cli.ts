@@ -10,6 +10,7 @@ import { processIo, type Io } from './io.js';
 import { planCommand } from './commands/plan.js';
 import { renderCommand } from './commands/render.js';
 import { serveCommand } from './commands/serve.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { restartCommand } from './commands/restart.js';
 import { userAddCommand, userListCommand, userMoveCommand, userPasswdCommand, userRemoveCommand } from './commands/user.js';
 import { validateCommand } from './commands/validate.js';
@@ -65,7 +66,10 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 
   program
     .command('plan')
-    .description('show what render would create, update or delete; exit 0 nothing to do, 2 changes pending, 1 error')
+    .description(
+      'show everything reconcile would do: files to create, update or delete, user_file entries to remove,\n' +
+        'groups to restart, a graceful restart of Apache; exit 0 nothing to do, 2 changes pending, 1 error',
+    )
     .option('--diff', 'show a unified diff of each file', false)
     .option('--json', 'machine-readable output', false)
     .action(async (o) => setExit(await planCommand({ inventory: inventory(), diff: o.diff, json: o.json }, io)));
@@ -139,6 +143,27 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     .description('the users: group, and whether a password is set')
     .option('--json', 'machine-readable output', false)
     .action(async (o) => setExit(await userListCommand({ inventory: inventory(), json: o.json }, io)));
+
+  program
+    .command('reconcile')
+    .description(
+      'make the live server match the inventory (for cron): write changed files; for an Apache-level change\n' +
+        'run CTL -t (on failure restore every file, signal nothing, exit 1) then CTL -k graceful; for a changed\n' +
+        'script restart that group only; for procmap.txt or user_file alone restart nothing. Prints nothing\n' +
+        'under --quiet when nothing changed; otherwise one timestamped line per action.',
+    )
+    .option('--dry-run', 'only show what would be done (like plan)', false)
+    .option('--quiet', 'print nothing when there is nothing to do', false)
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for groups to serve again after a restart').default(60).argParser(seconds))
+    .option('--json', 'machine-readable output', false)
+    .action(async (o) =>
+      setExit(
+        await reconcileCommand(
+          { inventory: inventory(), lockTimeoutMs: program.opts().lockTimeout * 1000, timeoutMs: o.timeout * 1000, dryRun: o.dryRun, json: o.json, quiet: o.quiet },
+          io,
+        ),
+      ),
+    );
 
   program
     .command('restart')

@@ -1,8 +1,9 @@
 import { ExitCode } from '../exit-codes.js';
 import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { formatFilePlan } from '../plan/format.js';
-import { planRender } from '../plan/plan-render.js';
+import { formatReconcilePlan, planJson } from '../reconcile/format.js';
+import { computePlan } from '../reconcile/reconcile.js';
+import { isPending } from '../reconcile/reconcile-plan.js';
 
 export interface PlanOptions {
   inventory: string;
@@ -10,24 +11,9 @@ export interface PlanOptions {
   json: boolean;
 }
 
+/** Everything reconcile would do; changes nothing. */
 export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
-  const inventory = await loadInventory(options.inventory);
-  const changes = await planRender(inventory);
-  if (options.json) {
-    io.out(
-      json({
-        pending: changes.length > 0,
-        files: changes.map(({ action, path, kind, group, before, after }) => ({
-          action,
-          path,
-          kind,
-          group,
-          ...(options.diff ? { before, after } : {}),
-        })),
-      }),
-    );
-  } else {
-    io.out(formatFilePlan(changes, options.diff));
-  }
-  return changes.length > 0 ? ExitCode.changesPending : ExitCode.ok;
+  const plan = await computePlan(await loadInventory(options.inventory));
+  io.out(options.json ? json(planJson(plan, options.diff)) : formatReconcilePlan(plan, options.diff));
+  return isPending(plan) ? ExitCode.changesPending : ExitCode.ok;
 }

@@ -1,0 +1,21 @@
+/** Running the inventory's Apache control command (`apache.ctl`): config test and graceful restart. */
+import { execa } from 'execa';
+import { cleanEnv } from './private-server.js';
+
+export interface CtlResult {
+  ok: boolean;
+  output: string;
+}
+
+export async function runCtl(ctl: string[], args: string[]): Promise<CtlResult> {
+  const [command, ...rest] = ctl;
+  try {
+    const result = await execa(command!, [...rest, ...args], { reject: false, all: true, extendEnv: false, env: cleanEnv, timeout: 120_000 });
+    return { ok: result.exitCode === 0, output: (result.all ?? '').trim() };
+  } catch (error) {
+    return { ok: false, output: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export const configTest = (ctl: string[]) => runCtl(ctl, ['-t']);
+export const gracefulRestart = (ctl: string[]) => runCtl(ctl, ['-k', 'graceful']);

@@ -1,0 +1,39 @@
+import { ExitCode } from '../exit-codes.js';
+import { json, type Io } from '../io.js';
+import { withSession } from '../lifecycle/inventory-session.js';
+import { formatReconcilePlan, planJson } from '../reconcile/format.js';
+import { reconcile } from '../reconcile/reconcile.js';
+import { isPending } from '../reconcile/reconcile-plan.js';
+
+export interface ReconcileCommandOptions {
+  inventory: string;
+  lockTimeoutMs: number;
+  timeoutMs: number;
+  dryRun: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+/**
+ * For cron: nothing printed when nothing changed; otherwise one timestamped line per action;
+ * errors on stderr (the CLI prints them); --json for machines.
+ */
+export async function reconcileCommand(options: ReconcileCommandOptions, io: Io): Promise<ExitCode> {
+  const actions: { at: string; action: string }[] = [];
+  const report = (action: string) => {
+    const entry = { at: new Date().toISOString(), action };
+    actions.push(entry);
+    if (!options.json) io.out(`${entry.at} ${action}\n`);
+  };
+  const plan = await withSession(options.inventory, options.lockTimeoutMs, (session) =>
+    reconcile(session.inventory, { dryRun: options.dryRun, timeoutMs: options.timeoutMs }, report),
+  );
+  if (options.json) {
+    io.out(json({ dryRun: options.dryRun, changed: !options.dryRun && isPending(plan), actions, plan: planJson(plan, false) }));
+  } else if (options.dryRun) {
+    io.out(formatReconcilePlan(plan, false));
+  } else if (!isPending(plan) && !options.quiet) {
+    io.out('Nothing to do: the server matches the inventory.\n');
+  }
+  return ExitCode.ok;
+}
