@@ -79,7 +79,7 @@ describe('plexctl CLI', () => {
     assert.deepEqual((await readdir(join(dir, 'build', 'wsgi'))).sort(), ['group-django1.wsgi', 'group-django2.wsgi', 'procmap.txt', 'site.wsgi']);
     const clean = await cli(['plan']);
     assert.equal(clean.exitCode, 0, clean.stdout);
-    assert.match(clean.stdout, /No changes/);
+    assert.match(clean.stdout, /Nothing to do/);
 
     await writeFile(join(dir, 'plex.yaml'), inventoryYaml({ ...spec, users: { ...spec.users, carol: 'django2' } }));
     const pending = await cli(['plan', '--diff']);

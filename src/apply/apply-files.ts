@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileChange } from '../plan/file-plan.js';
 import { removeFile, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
+import { buildDbm } from './dbm-map.js';
 
 /** Generated files are read by Apache's user (the daemons), so new ones are world-readable. */
 const generatedFileMode = 0o644;
@@ -30,6 +31,7 @@ export async function applyFileChanges(changes: FileChange[]): Promise<void> {
 }
 
 async function applyOne(change: FileChange): Promise<void> {
+  if (change.kind === 'procmap-dbm') return applyDbm(change);
   if (change.action === 'delete') {
     await removeFile(change.path);
   } else {
@@ -37,11 +39,26 @@ async function applyOne(change: FileChange): Promise<void> {
   }
 }
 
+/** procmap-dbm's path is the sha256 file beside the DBM; the DBM is built first, the sha256 last. */
+async function applyDbm(change: FileChange): Promise<void> {
+  const dbm = change.path.replace(/\.sha256$/, '');
+  if (change.action === 'delete') {
+    await removeFile(change.path);
+    await removeFile(dbm).catch(() => undefined);
+    return;
+  }
+  // Undo carries no source text: the next run rebuilds from procmap.txt.
+  if (change.dbmSource === undefined) return;
+  await buildDbm(dbm, change.dbmSource);
+  await writeFileAtomic(change.path, change.after!, { mode: generatedFileMode });
+}
+
 /** The inverse of each change, in reverse order. */
 export function inverse(change: FileChange): FileChange {
-  if (change.action === 'create') return { ...change, action: 'delete', before: change.after!, after: undefined } as FileChange;
-  if (change.action === 'delete') return { ...change, action: 'create', before: undefined, after: change.before! } as FileChange;
-  return { ...change, before: change.after!, after: change.before! };
+  const { dbmSource: _, ...rest } = change;
+  if (change.action === 'create') return { ...rest, action: 'delete', before: change.after!, after: undefined } as FileChange;
+  if (change.action === 'delete') return { ...rest, action: 'create', before: undefined, after: change.before! } as FileChange;
+  return { ...rest, before: change.after!, after: change.before! };
 }
 
 export async function undo(done: FileChange[]): Promise<void> {

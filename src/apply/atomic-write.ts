@@ -55,12 +55,16 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
   await syncDir(dir);
 }
 
+/**
+ * An mtime that differs from `previous`'s: now, or a whole second later than the old mtime when
+ * the clock has not moved on that far, so even a filesystem with one-second timestamps sees a change.
+ */
+export function freshMtime(previous: Stats, now = Date.now()): number {
+  return now >= previous.mtimeMs + 1000 ? now : previous.mtimeMs + 1000;
+}
+
 async function bumpMtime(handle: FileHandle, previous: Stats): Promise<void> {
-  const now = Date.now();
-  // A whole second later than the old mtime when the clock has not moved on that far, so that
-  // even a filesystem with one-second timestamps records a different mtime.
-  const mtime = now >= previous.mtimeMs + 1000 ? now : previous.mtimeMs + 1000;
-  await handle.utimes(new Date(now), new Date(mtime));
+  await handle.utimes(new Date(), new Date(freshMtime(previous)));
 }
 
 /** Make a rename or unlink durable: fsync the directory that holds the entry. */

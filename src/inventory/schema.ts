@@ -172,6 +172,11 @@ export const inventorySchema: Schema = {
           default: 'SIGINT',
           description: 'signal that restarts one group\'s daemons (SIGUSR1: graceful eviction)',
         },
+        map: {
+          enum: ['txt', 'dbm'],
+          default: 'txt',
+          description: 'RewriteMap type: txt (procmap.txt, re-scanned on a miss) or dbm (procmap.dbm built with httxt2dbm, indexed; for many users)',
+        },
       },
     },
     defaults: { ...daemonOptions, description: 'WSGIDaemonProcess options for every group' },

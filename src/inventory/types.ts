@@ -49,6 +49,7 @@ export interface Inventory {
     pidFile: string;
     ctl: string[];
     restartSignal: RestartSignal;
+    map: 'txt' | 'dbm';
   };
   defaults: DaemonOptions;
   /** In inventory order. */

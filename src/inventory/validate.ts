@@ -53,6 +53,7 @@ interface RawInventory {
     pid_file?: string;
     ctl?: string[];
     restart_signal?: RestartSignal;
+    map?: 'txt' | 'dbm';
   };
   defaults?: Record<string, unknown> | null;
   groups: Record<string, RawGroup | null>;
@@ -90,6 +91,7 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       // Apache resolves a relative -f against its ServerRoot; plexctl, like everywhere else, against the inventory.
       ctl: ctl.map((arg, i) => (i > 0 && ctl[i - 1] === '-f' && !isAbsolute(arg) ? abs(arg) : arg)),
       restartSignal: raw.apache.restart_signal ?? 'SIGINT',
+      map: raw.apache.map ?? 'txt',
     },
     defaults: daemonOptions(raw.defaults),
     groups: Object.entries(raw.groups).map(([name, group]) => ({

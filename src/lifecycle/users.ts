@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../apply/atomic-write.js';
 import { applyFileChanges } from '../apply/apply-files.js';
 import { planFiles, type FileChange } from '../plan/file-plan.js';
 import { readActualFiles } from '../plan/read-actual.js';
-import { renderFiles } from '../render/render.js';
+import { isMapKind, renderFiles } from '../render/render.js';
 import { readHtpasswd, parseHtpasswd, withEntry, writeHtpasswd } from '../apache/htpasswd.js';
 import { apacheGid } from '../apache/system-user.js';
 import { setPassword } from './passwords.js';
@@ -31,7 +31,7 @@ export interface LifecycleOptions {
 async function planFor(inventory: Inventory): Promise<{ map: FileChange[]; other: FileChange[] }> {
   const desired = renderFiles(inventory);
   const changes = planFiles(desired, await readActualFiles(desired, inventory.apache.wsgiDir));
-  return { map: changes.filter((c) => c.kind === 'procmap'), other: changes.filter((c) => c.kind !== 'procmap') };
+  return { map: changes.filter((c) => isMapKind(c.kind)), other: changes.filter((c) => !isMapKind(c.kind)) };
 }
 
 const usersOf = (inventory: Inventory, group: string) => inventory.users.filter((u) => u.group === group);

@@ -12,17 +12,19 @@ export interface FileChange {
   before?: string;
   /** Content after the change (undefined for delete). */
   after?: string;
+  /** procmap-dbm: the map text to build the DBM from. */
+  dbmSource?: string;
 }
 
 /** Files on disk: content of each desired path (undefined if missing), and plexctl's own files no longer desired. */
 export interface ActualFiles {
   contents: Map<string, string | undefined>;
-  /** Group scripts plexctl wrote earlier, found in wsgi_dir, by path. */
-  owned: Map<string, { group: string; content: string }>;
+  /** Files plexctl wrote earlier, found in wsgi_dir (group scripts, the DBM map), by path. */
+  owned: Map<string, { kind: FileKind; group?: string; content: string }>;
 }
 
 /** Writes come in an order that never leaves a reference dangling: scripts, then the conf, then the map; deletions last. */
-const writeOrder: Record<FileKind, number> = { 'main-script': 0, 'group-script': 1, 'apache-conf': 2, procmap: 3 };
+const writeOrder: Record<FileKind, number> = { 'main-script': 0, 'group-script': 1, 'apache-conf': 2, procmap: 3, 'procmap-dbm': 4 };
 
 export function planFiles(desired: DesiredFile[], actual: ActualFiles): FileChange[] {
   const changes: FileChange[] = [];
@@ -37,10 +39,11 @@ export function planFiles(desired: DesiredFile[], actual: ActualFiles): FileChan
       ...(file.group !== undefined ? { group: file.group } : {}),
       ...(before !== undefined ? { before } : {}),
       after: file.content,
+      ...(file.dbmSource !== undefined ? { dbmSource: file.dbmSource } : {}),
     });
   }
-  for (const [path, { group, content }] of [...actual.owned].sort(([a], [b]) => a.localeCompare(b))) {
-    if (!wanted.has(path)) changes.push({ action: 'delete', path, kind: 'group-script', group, before: content });
+  for (const [path, { kind, group, content }] of [...actual.owned].sort(([a], [b]) => a.localeCompare(b))) {
+    if (!wanted.has(path)) changes.push({ action: 'delete', path, kind, ...(group !== undefined ? { group } : {}), before: content });
   }
   return changes;
 }

@@ -1,7 +1,7 @@
 /** Read what is on disk now, for planFiles. Read-only. */
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { groupScriptPattern, markerPrefix } from '../render/files.js';
+import { groupScriptPattern, markerPrefix, procmapDbmSourceName } from '../render/files.js';
 import type { DesiredFile } from '../render/render.js';
 import type { ActualFiles } from './file-plan.js';
 
@@ -22,7 +22,7 @@ export function isOwnedContent(content: string): boolean {
 export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): Promise<ActualFiles> {
   const contents = new Map<string, string | undefined>();
   await Promise.all(desired.map(async (f) => contents.set(f.path, await readIfExists(f.path))));
-  const owned = new Map<string, { group: string; content: string }>();
+  const owned: ActualFiles['owned'] = new Map();
   let names: string[] = [];
   try {
     names = await readdir(wsgiDir);
@@ -34,7 +34,12 @@ export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): 
     if (contents.has(path)) continue;
     if (!(await lstat(path)).isFile()) continue;
     const content = await readFile(path, 'utf8');
-    if (isOwnedContent(content)) owned.set(path, { group: name.slice('group-'.length, -'.wsgi'.length), content });
+    if (isOwnedContent(content)) owned.set(path, { kind: 'group-script', group: name.slice('group-'.length, -'.wsgi'.length), content });
+  }
+  // A DBM map left from `map: dbm` after a switch back to txt.
+  const dbmSource = join(wsgiDir, procmapDbmSourceName);
+  if (!contents.has(dbmSource) && names.includes(procmapDbmSourceName)) {
+    owned.set(dbmSource, { kind: 'procmap-dbm', content: await readFile(dbmSource, 'utf8') });
   }
   return { contents, owned };
 }

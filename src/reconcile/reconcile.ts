@@ -13,7 +13,7 @@ import { apacheGid } from '../apache/system-user.js';
 import { readPid } from '../apache/private-server.js';
 import { planFiles, type FileChange } from '../plan/file-plan.js';
 import { readActualFiles } from '../plan/read-actual.js';
-import { renderFiles } from '../render/render.js';
+import { isMapKind, renderFiles } from '../render/render.js';
 import { restartGroups } from '../lifecycle/restart.js';
 import { readLiveState } from './live-state.js';
 import { clockSlackMs, isPending, planReconcile, type ReconcilePlan } from './reconcile-plan.js';
@@ -52,8 +52,8 @@ export async function reconcile(inventory: Inventory, options: ReconcileOptions,
     await writeHtpasswd(file, text, await apacheGid());
     report(`removed from ${file}: ${plan.removePasswords.join(', ')} (not in the inventory)`);
   }
-  const map = plan.files.filter((f) => f.kind === 'procmap');
-  const others = plan.files.filter((f) => f.kind !== 'procmap');
+  const map = plan.files.filter((f) => isMapKind(f.kind));
+  const others = plan.files.filter((f) => !isMapKind(f.kind));
   await writeFiles(others, report);
 
   if (plan.graceful.length > 0) {

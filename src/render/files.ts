@@ -4,6 +4,9 @@ import type { Inventory } from '../inventory/types.js';
 
 export const mainScriptName = 'site.wsgi';
 export const procmapName = 'procmap.txt';
+export const procmapDbmName = 'procmap.dbm';
+/** Beside procmap.dbm: the sha256 of the text it was built from (a DBM cannot be compared as text). */
+export const procmapDbmSourceName = 'procmap.dbm.sha256';
 export const groupScriptName = (group: string) => `group-${group}.wsgi`;
 /** Matches the group scripts plexctl writes, so it can recognise (and delete) its own files. */
 export const groupScriptPattern = /^group-[A-Za-z][A-Za-z0-9_-]*\.wsgi$/;
@@ -14,6 +17,8 @@ export function generatedPaths(inventory: Inventory) {
     conf: inventory.apache.confFile,
     main: join(dir, mainScriptName),
     procmap: join(dir, procmapName),
+    procmapDbm: join(dir, procmapDbmName),
+    procmapDbmSource: join(dir, procmapDbmSourceName),
     group: (name: string) => join(dir, groupScriptName(name)),
   };
 }

@@ -2,10 +2,16 @@
 import type { Inventory } from '../inventory/types.js';
 import { apacheArg, apacheQuoted } from './escape-apache.js';
 import { pyStr, pyValue } from './escape-python.js';
-import { generatedPaths, marker } from './files.js';
+import { createHash } from 'node:crypto';
+import { generatedPaths, marker, procmapName } from './files.js';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 import { renderTemplate } from './templates.js';
 
-export type FileKind = 'apache-conf' | 'main-script' | 'group-script' | 'procmap';
+export type FileKind = 'apache-conf' | 'main-script' | 'group-script' | 'procmap' | 'procmap-dbm';
+
+/** The files that route users: Apache re-reads them on the next request, nothing restarts. */
+export const isMapKind = (kind: FileKind) => kind === 'procmap' || kind === 'procmap-dbm';
 
 export interface DesiredFile {
   path: string;
@@ -13,6 +19,8 @@ export interface DesiredFile {
   /** For group scripts: the group whose daemons must restart when it changes. */
   group?: string;
   content: string;
+  /** For procmap-dbm (whose content is the sha256 of its source): the map text httxt2dbm builds it from. */
+  dbmSource?: string;
 }
 
 const helpers = {
@@ -46,11 +54,13 @@ export function renderFiles(inventory: Inventory): DesiredFile[] {
     groups,
     files: paths,
     mount: inventory.site.mount,
+    map: inventory.apache.map,
     wsgiDir: inventory.apache.wsgiDir,
     realm: inventory.apache.realm,
     userFile: inventory.apache.userFile,
   });
   const main = renderTemplate('site.wsgi', common);
+  const procmap = renderProcmap(inventory);
   return [
     { path: paths.conf, kind: 'apache-conf', content: conf },
     { path: paths.main, kind: 'main-script', content: main },
@@ -67,6 +77,9 @@ export function renderFiles(inventory: Inventory): DesiredFile[] {
         }),
       }),
     ),
-    { path: paths.procmap, kind: 'procmap', content: renderProcmap(inventory) },
+    { path: paths.procmap, kind: 'procmap', content: procmap },
+    ...(inventory.apache.map === 'dbm'
+      ? [{ path: paths.procmapDbmSource, kind: 'procmap-dbm' as const, content: `${sha256(procmap)}  ${procmapName}\n`, dbmSource: procmap }]
+      : []),
   ];
 }

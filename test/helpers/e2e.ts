@@ -64,6 +64,8 @@ export interface SiteSpec {
   users: Record<string, string>;
   /** Extra top-level YAML appended verbatim. */
   extra?: string;
+  /** apache.map (default txt). */
+  map?: 'txt' | 'dbm';
 }
 
 /** A demo-site inventory in a fresh directory, served by a private Apache at `serve`. */
@@ -86,7 +88,7 @@ apache:
   realm: "plex test"
   pid_file: .plexctl/serve/run/httpd.pid
   ctl: [/usr/sbin/apache2, -f, .plexctl/serve/httpd.conf]
-defaults:
+${spec.map ? `  map: ${spec.map}\n` : ''}defaults:
   processes: 1
   threads: 3
 groups:

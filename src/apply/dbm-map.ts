@@ -1,0 +1,33 @@
+/**
+ * The DBM form of procmap.txt, for large user counts (indexed, where a txt map re-scans the file
+ * on every miss). httxt2dbm writes into an existing file without truncating it, so the map is
+ * always built into a new file and renamed into place.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, rename, unlink, utimes, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { freshMtime, statOrUndefined, syncDir } from './atomic-write.js';
+
+export const httxt2dbm = '/usr/sbin/httxt2dbm';
+
+export async function buildDbm(dbmPath: string, source: string): Promise<void> {
+  const dir = dirname(dbmPath);
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const text = join(dir, `.procmap-src.${tag}.plexctl-tmp`);
+  const built = join(dir, `.procmap-dbm.${tag}.plexctl-tmp`);
+  const previous = await statOrUndefined(dbmPath);
+  try {
+    await writeFile(text, source, { mode: 0o600 });
+    const result = await execa(httxt2dbm, ['-i', text, '-o', built], { reject: false, all: true, extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/bin' } });
+    if (result.exitCode !== 0) throw new Error(`${httxt2dbm} failed: ${result.all || result.message}`);
+    await chmod(built, previous ? previous.mode & 0o7777 : 0o644);
+    // Apache re-reads a map only when its mtime changes.
+    if (previous) await utimes(built, new Date(), new Date(freshMtime(previous)));
+    await rename(built, dbmPath);
+    await syncDir(dir);
+  } finally {
+    await unlink(text).catch(() => undefined);
+    await unlink(built).catch(() => undefined);
+  }
+}
