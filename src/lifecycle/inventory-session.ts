@@ -7,7 +7,8 @@ import { readInventoryText } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { validateInventoryText } from '../inventory/validate.js';
 import { acquireLock } from '../lock/file-lock.js';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { removeStaleTempFiles } from '../apply/atomic-write.js';
 
 export interface Session {
   file: string;
@@ -26,6 +27,11 @@ export async function withSession<T>(file: string, lockTimeoutMs: number, work: 
     const text = await readInventoryText(absolute);
     const current = validateInventoryText(absolute, text);
     if (!current.inventory) throw new InventoryError(current.problems);
+    // Temp files of a plexctl killed before its rename; we hold the lock, so none is in use.
+    const { apache } = current.inventory;
+    for (const dir of new Set([dirname(absolute), apache.wsgiDir, dirname(apache.userFile), dirname(apache.confFile)])) {
+      await removeStaleTempFiles(dir);
+    }
     return await work({
       file: absolute,
       text,
