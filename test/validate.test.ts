@@ -588,6 +588,7 @@ describe('valid inventories', () => {
       pidFile: `${demoDir}/.plexctl/serve/run/httpd.pid`,
       ctl: ['/usr/sbin/apache2', '-f', `${demoDir}/.plexctl/serve/httpd.conf`],
       restartSignal: 'SIGINT',
+      map: 'txt',
     });
     assert.deepEqual(inventory.defaults, { processes: 1, threads: 5 });
     assert.deepEqual(inventory.groups, [
