@@ -31,9 +31,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function restartGroups(inventory: Inventory, groups: string[], options: RestartOptions): Promise<RestartReport> {
   const lister = options.lister ?? listProcesses;
   const kill = options.kill ?? ((pid, signal) => process.kill(pid, signal));
-  const apache = await apacheState(inventory.apache.pidFile, await lister());
-  if (!apache.running || groups.length === 0) return { apache, groups: [] };
   const processes = await lister();
+  const apache = await apacheState(inventory.apache.pidFile, processes);
+  if (!apache.running || groups.length === 0) return { apache, groups: [] };
   const results: GroupRestart[] = groups.map((group) => ({ group, oldPids: groupDaemons(processes, apache.pid, group), newPids: [], done: false }));
   for (const result of results) {
     for (const pid of result.oldPids) signal(kill, pid, inventory.apache.restartSignal);
