@@ -14,6 +14,9 @@ import { reconcileCommand } from './commands/reconcile.js';
 import { restartCommand } from './commands/restart.js';
 import { userAddCommand, userListCommand, userMoveCommand, userPasswdCommand, userRemoveCommand } from './commands/user.js';
 import { validateCommand } from './commands/validate.js';
+import { doctorCommand } from './commands/doctor.js';
+import { schemaCommand } from './commands/schema.js';
+import { statusCommand } from './commands/status.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -30,7 +33,7 @@ function port(value: string): number {
 export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {
   const program = new Command('plexctl')
     .description(
-      'Serve many isolated instances of one Django site from one Apache: each logged-in user runs in\n' +
+      'Serve many isolated instances of one Django site from one Apache: each logged-in user runs in ' +
         'their own mod_wsgi daemon process group, driven by one YAML inventory (plex.yaml).',
     )
     .option('-i, --inventory <file>', 'the inventory (default: $PLEXCTL_INVENTORY, else ./plex.yaml)')
@@ -50,14 +53,16 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 
   program
     .command('validate')
+    .summary('check the inventory; write nothing')
     .description('check the inventory and report every problem as FILE:LINE:COL: key.path: message; writes nothing')
     .option('--json', 'machine-readable output', false)
     .action(async (o) => setExit(await validateCommand({ inventory: inventory(), json: o.json }, io)));
 
   program
     .command('render')
+    .summary('write the Apache fragment, WSGI scripts and procmap.txt')
     .description(
-      'write the Apache fragment, the WSGI scripts and procmap.txt; only changed files are written, each atomically.\n' +
+      'write the Apache fragment, the WSGI scripts and procmap.txt; only changed files are written, each atomically. ' +
         'Running daemons keep their old scripts until restarted; procmap.txt takes effect on the next request.',
     )
     .option('--out <dir>', 'write the files under DIR instead (DIR/<conf file>, DIR/wsgi/*), for review')
@@ -66,8 +71,9 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 
   program
     .command('plan')
+    .summary('show what reconcile would do (exit 2: changes pending)')
     .description(
-      'show everything reconcile would do: files to create, update or delete, user_file entries to remove,\n' +
+      'show everything reconcile would do: files to create, update or delete, user_file entries to remove, ' +
         'groups to restart, a graceful restart of Apache; exit 0 nothing to do, 2 changes pending, 1 error',
     )
     .option('--diff', 'show a unified diff of each file', false)
@@ -76,8 +82,9 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 
   program
     .command('serve')
+    .summary('run a private Apache for this inventory on 127.0.0.1')
     .description(
-      'render, then run a private Apache for this inventory on 127.0.0.1 (config, logs and sockets in\n' +
+      'render, then run a private Apache for this inventory on 127.0.0.1 (config, logs and sockets in ' +
         '<inventory dir>/.plexctl/serve/); Ctrl-C stops it',
     )
     .addOption(new Option('--port <n>', 'port on 127.0.0.1').default(8080).argParser(port))
@@ -98,12 +105,14 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 
   const user = program
     .command('user')
+    .summary("add, remove, move, passwd, list the site's users")
     .description('the site\'s users on the live server: add, remove, move, passwd, list')
     .addHelpText('after', '\nEach change takes the inventory lock, edits plex.yaml in place (comments and layout kept),\nand says which steps it did; if one fails, running the same command again completes it.');
   user
     .command('add')
+    .summary('add a user (restarts its group if it was empty)')
     .description(
-      'add a user: inventory, group scripts, restart of the group when it was empty or its script\n' +
+      'add a user: inventory, group scripts, restart of the group when it was empty or its script ' +
         'changed (a fresh tenant gets a fresh process), procmap.txt, then the password',
     )
     .argument('<name>', 'the user (REMOTE_USER)')
@@ -116,13 +125,15 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     );
   user
     .command('remove')
-    .description('remove a user, revoking access first: password entry, procmap.txt, inventory, then restart\nthe group if no user is left in it')
+    .summary('remove a user, revoking access first')
+    .description('remove a user, revoking access first: password entry, procmap.txt, inventory, then restart the group if no user is left in it')
     .argument('<name>', 'the user')
     .addOption(timeoutOption())
     .option('--json', 'machine-readable output', false)
     .action(async (name: string, o) => setExit(await userRemoveCommand({ ...lifecycle(o), user: name }, io)));
   user
     .command('move')
+    .summary('map a user to another group')
     .description('map a user to another group: inventory and procmap.txt; the next request lands in the new group')
     .argument('<name>', 'the user')
     .requiredOption('--group <group>', 'the new group')
@@ -131,6 +142,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     .action(async (name: string, o) => setExit(await userMoveCommand({ ...lifecycle(o), user: name, group: o.group }, io)));
   user
     .command('passwd')
+    .summary("set a user's password from standard input")
     .description('set a user\'s password in user_file (bcrypt, made by Apache\'s htpasswd)')
     .argument('<name>', 'the user')
     .option('--password-stdin', 'read the password as one line from standard input (the only way: never in argv)', false)
@@ -140,16 +152,18 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     );
   user
     .command('list')
+    .summary('list users, groups and whether a password is set')
     .description('the users: group, and whether a password is set')
     .option('--json', 'machine-readable output', false)
     .action(async (o) => setExit(await userListCommand({ inventory: inventory(), json: o.json }, io)));
 
   program
     .command('reconcile')
+    .summary('make the live server match the inventory (for cron)')
     .description(
-      'make the live server match the inventory (for cron): write changed files; for an Apache-level change\n' +
-        'run CTL -t (on failure restore every file, signal nothing, exit 1) then CTL -k graceful; for a changed\n' +
-        'script restart that group only; for procmap.txt or user_file alone restart nothing. Prints nothing\n' +
+      'make the live server match the inventory (for cron): write changed files; for an Apache-level change ' +
+        'run CTL -t (on failure restore every file, signal nothing, exit 1) then CTL -k graceful; for a changed ' +
+        'script restart that group only; for procmap.txt or user_file alone restart nothing. Prints nothing ' +
         'under --quiet when nothing changed; otherwise one timestamped line per action.',
     )
     .option('--dry-run', 'only show what would be done (like plan)', false)
@@ -167,8 +181,9 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 
   program
     .command('restart')
+    .summary('restart exactly the daemons of some groups')
     .description(
-      'send apache.restart_signal to exactly the daemons of these groups (children of the Apache in\n' +
+      'send apache.restart_signal to exactly the daemons of these groups (children of the Apache in ' +
         'pid_file whose title is (wsgi:GROUP)), then wait until each was replaced and serves again',
     )
     .argument('<group...>', 'the groups')
@@ -177,6 +192,27 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     .action(async (groups: string[], o) =>
       setExit(await restartCommand({ inventory: inventory(), groups, timeoutMs: o.timeout * 1000, json: o.json }, io)),
     );
+  program
+    .command('status')
+    .summary('groups, daemons, memory, staleness and drift')
+    .description(
+      'each group: state (running, stale: started before its script changed, not running), daemon PIDs, ' +
+        'uptime, memory and users; Apache\'s parent; managed files that drifted from the inventory. Exit 0',
+    )
+    .option('--json', 'machine-readable output', false)
+    .action(async (o) => setExit(await statusCommand({ inventory: inventory(), json: o.json }, io)));
+
+  program
+    .command('doctor')
+    .summary('check the Apache side, with fix-it hints')
+    .description('check the Apache side (binary, modules, mod_wsgi, Python, Django, pid file, permissions); exit 1 if any check FAILs')
+    .action(async () => setExit(await doctorCommand({ inventory: inventory() }, io)));
+
+  program
+    .command('schema')
+    .summary("print the inventory's JSON Schema")
+    .description('print the inventory\'s JSON Schema (draft-07), e.g. for yaml-language-server')
+    .action(async () => setExit(await schemaCommand({}, io)));
   return program;
 }
 

@@ -192,6 +192,11 @@ describe('inventory edit', () => {
     assert.equal(removeUser(text, 'alice'), `${head}${groups}users: {}\n`);
   });
 
+  it('leaves the text alone when the user already has that group', () => {
+    const text = `${head}${groups}users:\n  alice: 'g1'   # quoted\n`;
+    assert.equal(setUserGroup(text, 'alice', 'g1'), text);
+  });
+
   it('gives a user with no group a group', () => {
     const text = `${head}${groups}users:\n  alice:   # todo\n  bob: g1\n`;
     assert.equal(setUserGroup(text, 'alice', 'g2'), `${head}${groups}users:\n  alice: g2   # todo\n  bob: g1\n`);

@@ -47,8 +47,10 @@ export async function apacheState(pidFile: string, processes: ProcessInfo[]): Pr
   let text: string;
   try {
     text = await readFile(pidFile, 'utf8');
-  } catch {
-    return { running: false, reason: `no pid file at ${pidFile}` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { running: false, reason: `no pid file at ${pidFile}` };
+    return { running: false, reason: `cannot read the pid file ${pidFile} (${code ?? String(error)}): run as root or as Apache's user` };
   }
   const pid = Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 1) return { running: false, reason: `${pidFile} does not hold a pid` };

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { UserError } from '../errors.js';
 import { isAlive } from '../apply/atomic-write.js';
 import { apacheArg, apacheQuoted } from '../render/escape-apache.js';
+import { isApacheProcess } from './daemons.js';
 import { apacheBinary, moduleDir } from './prerequisites.js';
 import { apacheUser } from './system-user.js';
 
@@ -90,8 +91,9 @@ export async function readPid(pidFile: string): Promise<number | undefined> {
 export async function runningApachePid(pidFile: string): Promise<number | undefined> {
   const pid = await readPid(pidFile);
   if (pid === undefined || !isAlive(pid)) return undefined;
-  const exe = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-  return exe.includes('apache2') || exe.includes('httpd') ? pid : undefined;
+  // The same test as everywhere else: argv[0] is an apache2/httpd binary (a reused pid is not Apache).
+  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+  return isApacheProcess({ pid, ppid: 0, cmd: argv.join(' ') }) ? pid : undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -33,6 +33,7 @@ export function setUserGroup(text: string, user: string, group: string): string 
     // An existing user: only the value's text changes.
     const pair = users.value.items[index]!;
     const node = pair.value;
+    if (isScalar(node) && node.value === group) return text; // already there: keep its quoting
     if (isNode(node) && node.range && node.range[1] > node.range[0]) {
       splices.push({ at: node.range[0], end: node.range[1], text: value });
     } else {
@@ -353,11 +354,14 @@ function readsBack(source: string, expected: string, role: 'key' | 'value'): boo
   return true;
 }
 
+const shortEscapes: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
 function doubleQuoted(value: string): string {
   let out = '"';
   for (const char of value) {
     const code = char.codePointAt(0)!;
     if (char === '"' || char === '\\') out += `\\${char}`;
+    else if (char in shortEscapes) out += shortEscapes[char];
     else if (isSafePrintable(code)) out += char;
     else if (code <= 0xff) out += `\\x${hex(code, 2)}`;
     else if (code <= 0xffff) out += `\\u${hex(code, 4)}`;

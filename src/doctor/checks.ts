@@ -1,0 +1,415 @@
+/**
+ * `plexctl doctor`: checks of the Apache side of an inventory. Each check reads and runs
+ * read-only commands (`apache2 -v`, `CTL -M`, `dpkg-query`, `python3`), never changes a file and
+ * never sends a signal other than 0 (the permission probe), and only to a process that is Apache.
+ */
+import { constants, type Stats } from 'node:fs';
+import { access, readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import { execa } from 'execa';
+import { apacheState, groupDaemons, listProcesses, type ApacheState, type ProcessInfo, type ProcessLister } from '../apache/daemons.js';
+import { apacheBinary, moduleDir, systemPython } from '../apache/prerequisites.js';
+import { cleanEnv } from '../apache/private-server.js';
+import { apacheUser } from '../apache/system-user.js';
+import { daemonOptionTypes } from '../inventory/daemon-options.js';
+import type { Inventory } from '../inventory/types.js';
+
+export type CheckStatus = 'ok' | 'FAIL' | 'warn';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about it (for FAIL and warn). */
+  hint?: string;
+}
+
+const ok = (name: string, detail: string): Check => ({ name, status: 'ok', detail });
+const fail = (name: string, detail: string, hint: string): Check => ({ name, status: 'FAIL', detail, hint });
+const warn = (name: string, detail: string, hint: string): Check => ({ name, status: 'warn', detail, hint });
+
+export const modWsgiFile = join(moduleDir, 'mod_wsgi.so');
+export const modWsgiPackage = 'libapache2-mod-wsgi-py3';
+
+/** The modules the generated configuration uses, as `apache2 -M` names them, with their a2enmod names. */
+export const requiredModules = ['wsgi', 'rewrite', 'auth_basic', 'authn_file', 'authz_user', 'authn_core', 'authz_core'] as const;
+
+interface RunResult {
+  ok: boolean;
+  output: string;
+  /** The program could not be started at all (ENOENT, EACCES). */
+  notStarted: boolean;
+}
+
+/** Run a read-only command with a clean environment; never throws. */
+async function run(command: string, args: string[]): Promise<RunResult> {
+  try {
+    const r = await execa(command, args, { reject: false, all: true, extendEnv: false, env: cleanEnv, timeout: 60_000 });
+    const notStarted = r.exitCode === undefined && !r.timedOut;
+    return { ok: r.exitCode === 0, output: (r.all ?? '').trim() || (notStarted ? (r.message ?? '') : ''), notStarted };
+  } catch (error) {
+    return { ok: false, output: error instanceof Error ? error.message : String(error), notStarted: true };
+  }
+}
+
+const lastLines = (text: string, n = 5) => text.split('\n').slice(-n).join('\n');
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`);
+const commandLine = (argv: string[]) => argv.map(shellWord).join(' ');
+
+// ---------------------------------------------------------------------------------------------
+// Pure helpers (unit-tested)
+
+/** Module names (without `_module`) from the output of `apache2 -M`. */
+export function parseLoadedModules(output: string): Set<string> {
+  const names = new Set<string>();
+  for (const match of output.matchAll(/^\s*(\w+)_module \((?:static|shared)\)\s*$/gm)) names.add(match[1]!);
+  return names;
+}
+
+/** The WSGIDaemonProcess option names the inventory uses, plus display-name, which plexctl always sets. */
+export function daemonOptionNames(inventory: Pick<Inventory, 'defaults' | 'groups'>): string[] {
+  const names = new Set<string>(['display-name', ...Object.keys(inventory.defaults)]);
+  for (const group of inventory.groups) for (const name of Object.keys(group.daemon)) names.add(name);
+  return [...names];
+}
+
+/**
+ * Option names that do not occur in the module's bytes. mod_wsgi compares each option with a
+ * C string literal, so a known name is in the binary followed by NUL (possibly as the tail of a
+ * longer literal: the linker merges string tails, so this can miss nothing it should find).
+ */
+export function namesMissingFromBinary(names: string[], binary: Buffer): string[] {
+  return names.filter((name) => binary.indexOf(Buffer.from(`${name}\0`, 'ascii')) < 0);
+}
+
+/** The Python version a mod_wsgi.so links against, from its libpythonX.Y dependency. */
+export function linkedPython(binary: Buffer): string | undefined {
+  return /libpython(\d+\.\d+)/.exec(binary.toString('latin1'))?.[1];
+}
+
+export interface Identity {
+  uid: number;
+  gids: Set<number>;
+}
+
+/** Whether `who` has permission `bit` (4 r, 2 w, 1 x) on a file, by the owner/group/other rule. */
+export function mayAccess(info: Pick<Stats, 'mode' | 'uid' | 'gid'>, who: Identity, bit: 1 | 2 | 4): boolean {
+  if (info.uid === who.uid) return (info.mode & (bit << 6)) !== 0;
+  if (who.gids.has(info.gid)) return (info.mode & (bit << 3)) !== 0;
+  return (info.mode & bit) !== 0;
+}
+
+/** `/a/b/c` -> `/`, `/a`, `/a/b`, `/a/b/c`. */
+export function pathPrefixes(path: string): string[] {
+  const parts = resolve(path).split(sep).filter(Boolean);
+  return [sep, ...parts.map((_, i) => sep + parts.slice(0, i + 1).join(sep))];
+}
+
+/** A user's uid and groups from /etc/passwd and /etc/group text. */
+export function identityOf(user: string, passwd: string, group: string): Identity | undefined {
+  const entry = passwd.split('\n').find((line) => line.split(':')[0] === user)?.split(':');
+  if (!entry || entry.length < 4) return undefined;
+  const gids = new Set([Number(entry[3])]);
+  for (const line of group.split('\n')) {
+    const [, , gid, members] = line.split(':');
+    if (gid !== undefined && (members ?? '').split(',').includes(user)) gids.add(Number(gid));
+  }
+  return { uid: Number(entry[2]), gids };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks
+
+export async function checkApacheBinary(): Promise<Check> {
+  const name = 'Apache';
+  const r = await run(apacheBinary, ['-v']);
+  if (!r.ok) {
+    return fail(name, `${apacheBinary} -v did not run: ${lastLines(r.output, 2)}`, 'install it: apt-get install -y apache2');
+  }
+  const version = /Server version:\s*(.+)/.exec(r.output)?.[1]?.trim() ?? r.output.split('\n')[0]!;
+  if (!/Apache\/2\.4\./.test(version)) {
+    return warn(name, `${version} (${apacheBinary})`, 'plexctl is built and tested for Apache 2.4');
+  }
+  return ok(name, `${version} (${apacheBinary})`);
+}
+
+export async function checkModules(ctl: string[]): Promise<Check> {
+  const name = 'modules';
+  const argv = [...ctl, '-M'];
+  const r = await run(ctl[0]!, [...ctl.slice(1), '-M']);
+  if (!r.ok) {
+    return fail(
+      name,
+      `\`${commandLine(argv)}\` failed: ${lastLines(r.output)}`,
+      r.notStarted
+        ? `apache.ctl names a program that cannot be run (${ctl[0]}); set it to /usr/sbin/apache2ctl or [/usr/sbin/apache2, -f, HTTPD_CONF]`
+        : `Apache could not read its configuration: \`${commandLine([...ctl, '-t'])}\` shows where`,
+    );
+  }
+  const loaded = parseLoadedModules(r.output);
+  const missing = requiredModules.filter((m) => !loaded.has(m));
+  if (missing.length > 0) {
+    const file = ctl.includes('-f') ? ctl[ctl.indexOf('-f') + 1] : undefined;
+    return fail(
+      name,
+      `not loaded: ${missing.join(', ')} (\`${commandLine(argv)}\`)`,
+      file !== undefined
+        ? `load them in ${file}: ${missing.map((m) => `LoadModule ${m}_module ${join(moduleDir, `mod_${m}.so`)}`).join('; ')}`
+        : `a2enmod ${missing.join(' ')} && apache2ctl -k graceful`,
+    );
+  }
+  return ok(name, `${requiredModules.join(', ')} loaded (\`${commandLine(argv)}\`)`);
+}
+
+export async function checkModWsgi(binary: Buffer | undefined): Promise<Check> {
+  const name = 'mod_wsgi';
+  if (binary === undefined) {
+    return fail(name, `${modWsgiFile} cannot be read`, `apt-get install -y ${modWsgiPackage} (and a2enmod wsgi)`);
+  }
+  const dpkg = await run('dpkg-query', ['-W', '-f', '${Version}', modWsgiPackage]);
+  // Without dpkg (not Debian), the version string compiled into the module.
+  const version = dpkg.ok ? dpkg.output : /\0(\d+\.\d+\.\d+)\0/.exec(binary.toString('latin1'))?.[1];
+  const python = linkedPython(binary);
+  const detail = `${version !== undefined ? `${dpkg.ok ? `${modWsgiPackage} ` : ''}${version}` : 'version unknown'}, embeds Python ${python ?? '(unknown)'} (${modWsgiFile})`;
+  const [major, minor] = (version ?? '').split(/[.:-]/).map(Number);
+  if (major === undefined || minor === undefined || Number.isNaN(major) || Number.isNaN(minor) || major < 4 || (major === 4 && minor < 9)) {
+    return warn(name, detail, 'plexctl\'s daemon options and titles are those of mod_wsgi 4.9; upgrade it: apt-get install -y ' + modWsgiPackage);
+  }
+  return ok(name, detail);
+}
+
+export async function checkPython(embedded: string | undefined): Promise<Check> {
+  const name = 'Python';
+  const r = await run(systemPython, ['--version']);
+  if (!r.ok) return fail(name, `${systemPython} --version did not run: ${lastLines(r.output, 2)}`, 'apt-get install -y python3');
+  const version = /Python (\d+\.\d+)(\.\d+)?/.exec(r.output);
+  if (embedded !== undefined && version?.[1] !== embedded) {
+    return warn(
+      name,
+      `${r.output} (${systemPython}), but mod_wsgi embeds Python ${embedded}`,
+      `the Django check below uses ${systemPython}, not the daemons' Python; install the ${modWsgiPackage} built for ${version?.[1] ?? 'it'}`,
+    );
+  }
+  return ok(name, `${r.output} (${systemPython})${embedded !== undefined ? ', the one mod_wsgi embeds' : ''}`);
+}
+
+/** Django, in the system Python and in each python-home (virtualenv) the groups use. */
+export async function checkDjango(inventory: Pick<Inventory, 'defaults' | 'groups'>): Promise<Check> {
+  const name = 'Django';
+  const homes = new Set<string | undefined>();
+  for (const group of inventory.groups) {
+    const home = group.daemon['python-home'] ?? inventory.defaults['python-home'];
+    homes.add(home === undefined ? undefined : String(home));
+  }
+  const found: string[] = [];
+  const problems: string[] = [];
+  const hints: string[] = [];
+  for (const home of homes) {
+    const python = home === undefined ? systemPython : join(home, 'bin', 'python3');
+    const r = await run(python, ['-c', 'import django; print(django.get_version())']);
+    if (r.ok) {
+      found.push(`Django ${r.output} (${python})`);
+    } else {
+      problems.push(`${python} cannot import django: ${lastLines(r.output, 1)}`);
+      hints.push(home === undefined ? 'apt-get install -y python3-django' : `${python} -m pip install django`);
+    }
+  }
+  if (problems.length > 0) return fail(name, [...problems, ...found].join('; '), hints.join('; '));
+  return ok(name, found.join('; '));
+}
+
+export async function checkPidFile(pidFile: string, apache: ApacheState): Promise<Check> {
+  const name = 'pid file';
+  try {
+    await access(pidFile, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') {
+      return fail(name, `${pidFile} cannot be read (permission denied)`, 'run plexctl as root or as Apache\'s user');
+    }
+  }
+  if (apache.running) return ok(name, `${pidFile}: Apache parent pid ${apache.pid}`);
+  const start = 'start Apache (`apache2ctl start`, or `plexctl serve --detach` for a private one)';
+  const point = 'set apache.pid_file to the PidFile of the Apache that serves this site (Debian: /run/apache2/apache2.pid)';
+  const hint = /is not Apache/.test(apache.reason)
+    ? `the pid file is stale and its pid was reused; plexctl sends no signal to that process. ${start}, or ${point}`
+    : `${start}, or ${point}`;
+  return fail(name, apache.reason, hint);
+}
+
+/** Signal 0 (a permission probe that delivers nothing) to the Apache parent and the groups' daemons. */
+export function checkSignal(apache: ApacheState, processes: ProcessInfo[], groups: string[]): Check {
+  const name = 'signals';
+  if (!apache.running) {
+    return warn(name, 'not checked: no live Apache in the pid file (see above)', 'fix the pid file first, then run plexctl doctor again');
+  }
+  const daemons = groups.flatMap((g) => groupDaemons(processes, apache.pid, g));
+  const denied: number[] = [];
+  for (const pid of [apache.pid, ...daemons]) {
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EPERM') denied.push(pid);
+      // ESRCH: it exited meanwhile; nothing to say.
+    }
+  }
+  if (denied.length > 0) {
+    return fail(
+      name,
+      `may not signal ${denied.map((pid) => (pid === apache.pid ? `the Apache parent ${pid}` : `daemon ${pid}`)).join(', ')}`,
+      'run plexctl as root, or as the user Apache and its daemons run as',
+    );
+  }
+  return ok(name, `may signal the Apache parent ${apache.pid} and ${daemons.length} daemon${daemons.length === 1 ? '' : 's'}`);
+}
+
+/** The nearest directory of `path` that exists (the path itself if it does). */
+async function existingAncestor(path: string): Promise<{ dir: string; info: Stats } | undefined> {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    const info = await stat(p).catch(() => undefined);
+    if (info) return { dir: p, info };
+    if (dirname(p) === p) return undefined;
+  }
+}
+
+export async function checkWritable(inventory: Inventory): Promise<Check> {
+  const name = 'writable';
+  const targets: [string, string][] = [
+    ['wsgi_dir', inventory.apache.wsgiDir],
+    ['conf_file\'s directory', dirname(inventory.apache.confFile)],
+    ['user_file\'s directory', dirname(inventory.apache.userFile)],
+    ['the inventory\'s directory (lock file)', inventory.dir],
+  ];
+  const problems: string[] = [];
+  const fine: string[] = [];
+  for (const [what, dir] of targets) {
+    const found = await existingAncestor(dir);
+    if (!found) {
+      problems.push(`${what} ${dir}: no part of it exists`);
+      continue;
+    }
+    if (found.dir === dir && !found.info.isDirectory()) {
+      problems.push(`${what} ${dir}: is not a directory`);
+      continue;
+    }
+    const via = found.dir === dir ? '' : ` (does not exist yet; ${found.dir} is where it would be created)`;
+    try {
+      await access(found.dir, constants.W_OK | constants.X_OK);
+      fine.push(`${dir}${via}`);
+    } catch (error) {
+      problems.push(`${what} ${dir}${via}: not writable (${(error as NodeJS.ErrnoException).code})`);
+    }
+  }
+  if (problems.length > 0) {
+    return fail(
+      name,
+      problems.join('; '),
+      'run plexctl as root or as the owner of these directories: each file is written as a temp file in its directory and renamed',
+    );
+  }
+  return ok(name, [...new Set(fine)].join(', '));
+}
+
+export function checkDaemonOptions(inventory: Pick<Inventory, 'defaults' | 'groups'>, binary: Buffer | undefined): Check {
+  const name = 'daemon options';
+  const names = daemonOptionNames(inventory);
+  const unknown = names.filter((n) => n !== 'display-name' && !Object.hasOwn(daemonOptionTypes, n));
+  if (unknown.length > 0) {
+    return fail(name, `not mod_wsgi 4.9 options: ${unknown.join(', ')}`, 'fix defaults/daemon in the inventory (`plexctl validate` says how)');
+  }
+  if (binary === undefined) return fail(name, `${modWsgiFile} cannot be read to confirm ${names.join(', ')}`, `apt-get install -y ${modWsgiPackage}`);
+  const missing = namesMissingFromBinary(names, binary);
+  if (missing.length > 0) {
+    return fail(
+      name,
+      `the installed mod_wsgi does not know: ${missing.join(', ')}`,
+      `remove them from defaults/daemon in the inventory, or upgrade ${modWsgiPackage}`,
+    );
+  }
+  return ok(name, `${names.join(', ')}: known to ${modWsgiFile}`);
+}
+
+/**
+ * As root: can Apache's user reach the site? Every directory on the way to wsgi_dir, user_file's
+ * directory and each python_path entry (by its path and by its real path) must be searchable
+ * (x) by www-data, and user_file readable.
+ */
+export async function checkApacheUserAccess(inventory: Inventory): Promise<Check> {
+  const name = `${apacheUser} access`;
+  const [passwd, group] = await Promise.all([
+    readFile('/etc/passwd', 'utf8').catch(() => ''),
+    readFile('/etc/group', 'utf8').catch(() => ''),
+  ]);
+  const who = identityOf(apacheUser, passwd, group);
+  if (!who) return fail(name, `there is no user ${apacheUser}`, 'apt-get install -y apache2 creates it');
+  const targets = [inventory.apache.wsgiDir, dirname(inventory.apache.userFile), ...inventory.site.pythonPath];
+  const denied = new Set<string>();
+  const absent: string[] = [];
+  for (const target of targets) {
+    const real = await realpath(target).catch(() => undefined);
+    if (real === undefined) absent.push(target);
+    for (const dir of new Set([...pathPrefixes(target), ...(real !== undefined ? pathPrefixes(real) : [])])) {
+      const info = await stat(dir).catch(() => undefined);
+      if (info === undefined) continue; // not there yet; render creates it 0755
+      if (!mayAccess(info, who, 1)) denied.add(`${dir} (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}, uid ${info.uid}, gid ${info.gid})`);
+    }
+  }
+  let unreadable: string | undefined;
+  const userFile = await stat(inventory.apache.userFile).catch(() => undefined);
+  if (userFile && !mayAccess(userFile, who, 4)) unreadable = inventory.apache.userFile;
+  if (denied.size > 0 || unreadable !== undefined) {
+    const problems = [
+      ...(denied.size > 0 ? [`${apacheUser} cannot traverse ${[...denied].join(', ')}`] : []),
+      ...(unreadable !== undefined ? [`${apacheUser} cannot read ${unreadable}`] : []),
+    ];
+    const hints = [
+      ...(denied.size > 0 ? [`chmod o+x DIR (or chgrp ${apacheUser} DIR && chmod g+x DIR) for each directory above`] : []),
+      ...(unreadable !== undefined ? [`chgrp ${apacheUser} ${unreadable} && chmod 0640 ${unreadable}`] : []),
+    ];
+    return fail(name, problems.join('; '), hints.join('; '));
+  }
+  const note = absent.length > 0 ? `; not there yet: ${absent.join(', ')}` : '';
+  return ok(name, `${apacheUser} can reach wsgi_dir, user_file and ${inventory.site.pythonPath.length} python_path entr${inventory.site.pythonPath.length === 1 ? 'y' : 'ies'}${note}`);
+}
+
+/** Every check, in order; a check that throws is reported as a FAIL, never as a crash of doctor. */
+export async function runChecks(inventory: Inventory, options: { lister?: ProcessLister; asRoot?: boolean } = {}): Promise<Check[]> {
+  const guard = async (name: string, check: () => Promise<Check> | Check): Promise<Check> => {
+    try {
+      return await check();
+    } catch (error) {
+      return fail(name, `the check itself failed: ${error instanceof Error ? error.message : String(error)}`, 'report this as a plexctl bug');
+    }
+  };
+  const binary = await readFile(modWsgiFile).catch(() => undefined);
+  const processes = await (options.lister ?? listProcesses)();
+  const apache = await apacheState(inventory.apache.pidFile, processes);
+  const asRoot = options.asRoot ?? process.getuid?.() === 0;
+  const checks: Check[] = [];
+  checks.push(await guard('Apache', checkApacheBinary));
+  checks.push(await guard('modules', () => checkModules(inventory.apache.ctl)));
+  checks.push(await guard('mod_wsgi', () => checkModWsgi(binary)));
+  checks.push(await guard('Python', () => checkPython(binary && linkedPython(binary))));
+  checks.push(await guard('Django', () => checkDjango(inventory)));
+  checks.push(await guard('pid file', () => checkPidFile(inventory.apache.pidFile, apache)));
+  checks.push(await guard('signals', () => checkSignal(apache, processes, inventory.groups.map((g) => g.name))));
+  checks.push(await guard('writable', () => checkWritable(inventory)));
+  checks.push(await guard('daemon options', () => checkDaemonOptions(inventory, binary)));
+  if (asRoot) checks.push(await guard(`${apacheUser} access`, () => checkApacheUserAccess(inventory)));
+  return checks;
+}
+
+export function formatChecks(checks: Check[]): string {
+  const width = Math.max(...checks.map((c) => c.name.length));
+  const lines = checks.map((c) => {
+    const head = `${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}\n`;
+    return c.status !== 'ok' && c.hint ? `${head}${' '.repeat(6 + width + 2)}fix: ${c.hint}\n` : head;
+  });
+  const failed = checks.filter((c) => c.status === 'FAIL').length;
+  const warned = checks.filter((c) => c.status === 'warn').length;
+  const summary =
+    failed + warned === 0
+      ? `All ${checks.length} checks ok.\n`
+      : `${checks.length} checks: ${failed} FAIL, ${warned} warn, ${checks.length - failed - warned} ok.\n`;
+  return `${lines.join('')}${summary}`;
+}

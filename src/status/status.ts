@@ -1,0 +1,205 @@
+/**
+ * `plexctl status`: what runs, per group, against what the inventory says. Pure: the command
+ * (src/commands/status.ts) gathers processes, /proc facts, file mtimes and the file plan, and
+ * this module turns them into a report and its text.
+ */
+import type { ApacheState } from '../apache/daemons.js';
+import type { FileChange } from '../plan/file-plan.js';
+import { formatFileChange } from '../plan/format.js';
+
+/**
+ * A daemon is stale only if its script changed more than this long after the daemon started:
+ * start times come from /proc in 10 ms ticks, against a boot time known to 10 ms.
+ */
+export const staleToleranceMs = 20;
+
+export type GroupState = 'running' | 'not running' | 'stale';
+
+/** One daemon as found under the Apache parent; facts are absent if it exited while being looked at. */
+export interface DaemonFacts {
+  pid: number;
+  startedAtMs?: number;
+  rssBytes?: number;
+}
+
+/** A script a daemon runs at start; mtimeMs is absent when the file does not exist. */
+export interface ScriptTime {
+  path: string;
+  mtimeMs?: number;
+}
+
+export interface StatusInput {
+  inventoryFile: string;
+  pidFile: string;
+  apache: ApacheState;
+  /** Group names in inventory order. */
+  groups: string[];
+  users: { user: string; group: string }[];
+  /** The daemons of each group (none when Apache is not running). */
+  daemons: Map<string, DaemonFacts[]>;
+  /** site.wsgi, which every group imports. */
+  mainScript: ScriptTime;
+  /** group-NAME.wsgi of each group. */
+  groupScripts: Map<string, ScriptTime>;
+  /** The file plan (planRender), or why it could not be made. */
+  drift: FileChange[] | { error: string };
+  nowMs: number;
+}
+
+export interface StaleDaemon {
+  pid: number;
+  startedAt: string;
+  script: string;
+  changedAt: string;
+}
+
+export interface GroupStatus {
+  group: string;
+  state: GroupState;
+  users: string[];
+  pids: number[];
+  /** When the oldest daemon started (ISO 8601), null when none runs. */
+  startedAt: string | null;
+  /** Seconds since the oldest daemon started, null when none runs. */
+  uptimeSeconds: number | null;
+  /** Resident memory summed over the group's daemons, null when none runs. */
+  rssBytes: number | null;
+  /** Why the group is stale: each daemon that started before a script it ran changed. */
+  stale: StaleDaemon[];
+}
+
+export interface StatusReport {
+  inventory: string;
+  apache: { running: true; pid: number; pidFile: string } | { running: false; reason: string; pidFile: string };
+  groups: GroupStatus[];
+  drift: {
+    /** null when the files could not be compared (see error). */
+    inSync: boolean | null;
+    files: { action: FileChange['action']; path: string; kind: FileChange['kind']; group: string | null }[];
+    error: string | null;
+  };
+}
+
+/** A script changed after the daemon started (beyond the measuring error). */
+export function isStale(scriptMtimeMs: number, startedAtMs: number): boolean {
+  return scriptMtimeMs > startedAtMs + staleToleranceMs;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function buildStatus(input: StatusInput): StatusReport {
+  const usersOf = new Map<string, string[]>(input.groups.map((g) => [g, []]));
+  for (const { user, group } of input.users) usersOf.get(group)?.push(user);
+  const groups = input.groups.map((group): GroupStatus => {
+    const daemons = input.apache.running ? (input.daemons.get(group) ?? []) : [];
+    const users = usersOf.get(group) ?? [];
+    if (daemons.length === 0) {
+      return { group, state: 'not running', users, pids: [], startedAt: null, uptimeSeconds: null, rssBytes: null, stale: [] };
+    }
+    const scripts = [input.groupScripts.get(group), input.mainScript].filter((s): s is ScriptTime => s !== undefined);
+    const stale: StaleDaemon[] = [];
+    for (const daemon of daemons) {
+      if (daemon.startedAtMs === undefined) continue;
+      for (const script of scripts) {
+        if (script.mtimeMs !== undefined && isStale(script.mtimeMs, daemon.startedAtMs)) {
+          stale.push({ pid: daemon.pid, startedAt: iso(daemon.startedAtMs), script: script.path, changedAt: iso(script.mtimeMs) });
+        }
+      }
+    }
+    const starts = daemons.flatMap((d) => (d.startedAtMs === undefined ? [] : [d.startedAtMs]));
+    const oldest = starts.length > 0 ? Math.min(...starts) : undefined;
+    return {
+      group,
+      state: stale.length > 0 ? 'stale' : 'running',
+      users,
+      pids: daemons.map((d) => d.pid).sort((a, b) => a - b),
+      startedAt: oldest === undefined ? null : iso(oldest),
+      uptimeSeconds: oldest === undefined ? null : Math.max(0, Math.floor((input.nowMs - oldest) / 1000)),
+      rssBytes: daemons.reduce((sum, d) => sum + (d.rssBytes ?? 0), 0),
+      stale,
+    };
+  });
+  const drift: StatusReport['drift'] = Array.isArray(input.drift)
+    ? {
+        inSync: input.drift.length === 0,
+        files: input.drift.map((c) => ({ action: c.action, path: c.path, kind: c.kind, group: c.group ?? null })),
+        error: null,
+      }
+    : { inSync: null, files: [], error: input.drift.error };
+  return {
+    inventory: input.inventoryFile,
+    apache: input.apache.running
+      ? { running: true, pid: input.apache.pid, pidFile: input.pidFile }
+      : { running: false, reason: input.apache.reason, pidFile: input.pidFile },
+    groups,
+    drift,
+  };
+}
+
+/** 45s, 2m05s, 3h04m, 2d03h. */
+export function formatUptime(seconds: number): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${two(seconds % 60)}s`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h${two(Math.floor(seconds / 60) % 60)}m`;
+  return `${Math.floor(seconds / 86400)}d${two(Math.floor(seconds / 3600) % 24)}h`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KiB`;
+  if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GiB`;
+}
+
+/** At most `max` names, then how many more: a group may hold thousands of users. */
+function userList(users: string[], max = 3): string {
+  if (users.length === 0) return '(none)';
+  const shown = users.slice(0, max).join(', ');
+  return users.length > max ? `${shown} (+${users.length - max} more)` : shown;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd() + '\n').join('');
+}
+
+export function formatStatus(report: StatusReport): string {
+  const out: string[] = [];
+  out.push(
+    report.apache.running
+      ? `Apache: running, parent pid ${report.apache.pid} (${report.apache.pidFile})\n`
+      : `Apache: not running: ${report.apache.reason}\n`,
+  );
+  out.push(
+    table([
+      ['GROUP', 'STATE', 'PIDS', 'UPTIME', 'MEMORY', 'USERS'],
+      ...report.groups.map((g) => [
+        g.group,
+        g.state,
+        g.pids.length > 0 ? g.pids.join(',') : '-',
+        g.uptimeSeconds === null ? '-' : formatUptime(g.uptimeSeconds),
+        g.rssBytes === null ? '-' : formatBytes(g.rssBytes),
+        userList(g.users),
+      ]),
+    ]),
+  );
+  const stale = report.groups.filter((g) => g.state === 'stale');
+  for (const g of stale) {
+    const scripts = [...new Set(g.stale.map((s) => s.script))];
+    const pids = [...new Set(g.stale.map((s) => s.pid))];
+    out.push(`stale: ${g.group}: daemon${pids.length === 1 ? '' : 's'} ${pids.join(',')} started before ${scripts.join(' and ')} last changed\n`);
+  }
+  if (stale.length > 0) out.push(`  \`plexctl restart ${stale.map((g) => g.group).join(' ')}\` starts them with the current scripts\n`);
+  if (report.drift.error !== null) {
+    out.push(`Files: could not compare with the inventory: ${report.drift.error}\n`);
+  } else if (report.drift.inSync) {
+    out.push('Files: every managed file matches the inventory\n');
+  } else {
+    const n = report.drift.files.length;
+    out.push(`Files: ${n} managed file${n === 1 ? ' differs' : 's differ'} from the inventory (\`plexctl plan --diff\` shows how, \`plexctl render\` rewrites them):\n`);
+    for (const f of report.drift.files) {
+      out.push(`  ${formatFileChange({ action: f.action, path: f.path, kind: f.kind, ...(f.group !== null ? { group: f.group } : {}) })}\n`);
+    }
+  }
+  return out.join('');
+}

@@ -1,0 +1,276 @@
+/** plexctl status, doctor and schema: pure logic, then end to end on a live private Apache + mod_wsgi + Django. */
+import assert from 'node:assert/strict';
+import { appendFile, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  daemonOptionNames,
+  identityOf,
+  mayAccess,
+  namesMissingFromBinary,
+  parseLoadedModules,
+  pathPrefixes,
+} from '../src/doctor/checks.js';
+import { buildStatus, formatStatus, formatUptime, isStale, staleToleranceMs, type StatusInput } from '../src/status/status.js';
+import { daemonPids, makeTempDir, plexctl, repoRoot, requireApache, startSite, type Site } from './helpers/e2e.js';
+
+describe('status logic (pure)', () => {
+  const base = (over: Partial<StatusInput> = {}): StatusInput => ({
+    inventoryFile: '/srv/plex/plex.yaml',
+    pidFile: '/run/apache2/apache2.pid',
+    apache: { running: true, pid: 100 },
+    groups: ['one', 'two', 'idle'],
+    users: [
+      { user: 'alice', group: 'one' },
+      { user: 'bob', group: 'two' },
+      { user: 'carol', group: 'two' },
+    ],
+    daemons: new Map([
+      ['one', [{ pid: 101, startedAtMs: 10_000, rssBytes: 1000 }, { pid: 102, startedAtMs: 12_000, rssBytes: 500 }]],
+      ['two', [{ pid: 103, startedAtMs: 10_000, rssBytes: 2000 }]],
+    ]),
+    mainScript: { path: '/w/site.wsgi', mtimeMs: 5_000 },
+    groupScripts: new Map([
+      ['one', { path: '/w/group-one.wsgi', mtimeMs: 5_000 }],
+      ['two', { path: '/w/group-two.wsgi', mtimeMs: 10_000 + staleToleranceMs }],
+      ['idle', { path: '/w/group-idle.wsgi' }],
+    ]),
+    drift: [],
+    nowMs: 70_000,
+    ...over,
+  });
+
+  it('stale only beyond the 20 ms measuring error', () => {
+    assert.equal(isStale(1020, 1000), false);
+    assert.equal(isStale(1021, 1000), true);
+    assert.equal(isStale(900, 1000), false);
+  });
+
+  it('one row per group: users, PIDs, summed memory, oldest uptime, state', () => {
+    const report = buildStatus(base());
+    assert.deepEqual(
+      report.groups.map((g) => [g.group, g.state, g.pids, g.users, g.rssBytes, g.uptimeSeconds]),
+      [
+        ['one', 'running', [101, 102], ['alice'], 1500, 60],
+        ['two', 'running', [103], ['bob', 'carol'], 2000, 60],
+        ['idle', 'not running', [], [], null, null],
+      ],
+    );
+    assert.deepEqual(report.drift, { inSync: true, files: [], error: null });
+  });
+
+  it('a group script or site.wsgi changed after a daemon started makes the group stale', () => {
+    const groupScripts = new Map(base().groupScripts);
+    groupScripts.set('two', { path: '/w/group-two.wsgi', mtimeMs: 10_021 });
+    let report = buildStatus(base({ groupScripts }));
+    assert.deepEqual(report.groups.map((g) => g.state), ['running', 'stale', 'not running']);
+    assert.deepEqual(report.groups[1]!.stale.map((s) => [s.pid, s.script]), [[103, '/w/group-two.wsgi']]);
+    // site.wsgi is imported by every group: only the daemon 101 started before it changed, but that makes `one` stale.
+    report = buildStatus(base({ mainScript: { path: '/w/site.wsgi', mtimeMs: 11_000 } }));
+    assert.deepEqual(report.groups.map((g) => g.state), ['stale', 'stale', 'not running']);
+    assert.deepEqual(report.groups[0]!.stale.map((s) => s.pid), [101]);
+    assert.match(formatStatus(report), /plexctl restart one two/);
+  });
+
+  it('Apache not running: every group is not running, whatever the daemon map says', () => {
+    const report = buildStatus(base({ apache: { running: false, reason: 'no pid file at /x' } }));
+    assert.deepEqual(report.apache, { running: false, reason: 'no pid file at /x', pidFile: '/run/apache2/apache2.pid' });
+    assert.ok(report.groups.every((g) => g.state === 'not running' && g.pids.length === 0));
+    assert.match(formatStatus(report), /^Apache: not running: no pid file at \/x$/m);
+  });
+
+  it('drift and uptime formatting', () => {
+    const report = buildStatus(base({ drift: [{ action: 'update', path: '/w/procmap.txt', kind: 'procmap', before: 'a', after: 'b' }] }));
+    assert.deepEqual(report.drift, { inSync: false, files: [{ action: 'update', path: '/w/procmap.txt', kind: 'procmap', group: null }], error: null });
+    assert.match(formatStatus(report), /~ update \/w\/procmap\.txt \(procmap\)/);
+    assert.deepEqual([45, 125, 3 * 3600 + 240, 2 * 86400 + 3 * 3600].map(formatUptime), ['45s', '2m05s', '3h04m', '2d03h']);
+  });
+});
+
+describe('doctor helpers (pure)', () => {
+  it('parses apache2 -M', () => {
+    const modules = parseLoadedModules('Loaded Modules:\n core_module (static)\n wsgi_module (shared)\n auth_basic_module (shared)\n');
+    assert.deepEqual([...modules], ['core', 'wsgi', 'auth_basic']);
+  });
+
+  it('option names are searched as NUL-terminated strings in the module', () => {
+    const binary = Buffer.from('\0x\0maximum-requests\0threads\0display-name\0', 'ascii');
+    assert.deepEqual(namesMissingFromBinary(['maximum-requests', 'threads', 'display-name', 'thread', 'bogus'], binary), ['thread', 'bogus']);
+    assert.deepEqual(
+      daemonOptionNames({ defaults: { processes: 1 }, groups: [{ name: 'a', env: [], settings: [], daemon: { threads: 2 } }] }),
+      ['display-name', 'processes', 'threads'],
+    );
+  });
+
+  it('permissions follow the owner, then group, then other rule', () => {
+    const who = identityOf('www-data', 'root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n', 'www-data:x:33:\nsite:x:1001:alice,www-data\n')!;
+    assert.deepEqual(who, { uid: 33, gids: new Set([33, 1001]) });
+    const dir = (mode: number, uid: number, gid: number) => ({ mode: 0o040000 | mode, uid, gid });
+    assert.equal(mayAccess(dir(0o755, 0, 0), who, 1), true);
+    assert.equal(mayAccess(dir(0o750, 0, 0), who, 1), false);
+    assert.equal(mayAccess(dir(0o750, 0, 1001), who, 1), true);
+    assert.equal(mayAccess(dir(0o705, 33, 0), who, 1), true);
+    assert.equal(mayAccess(dir(0o075, 33, 0), who, 1), false, 'the owner bits apply to the owner, even when others may');
+    assert.deepEqual(pathPrefixes('/a/b/c'), ['/', '/a', '/a/b', '/a/b/c']);
+  });
+});
+
+describe('plexctl schema', () => {
+  it('prints the schema as JSON with properties.groups', async () => {
+    const r = await plexctl(['schema'], { cwd: repoRoot });
+    assert.equal(r.exitCode, 0, r.stderr);
+    const schema = JSON.parse(r.stdout);
+    assert.equal(schema.properties.groups.type, 'object');
+    assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+    assert.match(r.stdout, /^\{\n {2}"\$schema"/, '2-space indent');
+  });
+});
+
+const spec = {
+  groups: {
+    alpha: { settings: { GREETING: 'alpha' } },
+    beta: { settings: { GREETING: 'beta' } },
+    spare: {},
+  },
+  users: { alice: 'alpha', bob: 'beta', carol: 'beta' },
+};
+const groups = Object.keys(spec.groups);
+
+interface StatusJson {
+  apache: { running: boolean; pid?: number; reason?: string };
+  groups: { group: string; state: string; users: string[]; pids: number[]; rssBytes: number | null; uptimeSeconds: number | null }[];
+  drift: { inSync: boolean | null; files: { action: string; path: string; kind: string }[] };
+}
+
+describe('status and doctor on a live server', { timeout: 180_000 }, () => {
+  let site: Site | undefined;
+  const wsgi = (name: string) => join(site!.dir, 'build', 'wsgi', name);
+  async function status(): Promise<StatusJson> {
+    const r = await site!.cli(['status', '--json']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  }
+
+  before(async (t) => {
+    if (!(await requireApache(t as never))) return;
+    site = await startSite(spec);
+  });
+  after(async () => site?.stop());
+
+  it('lists every group running, with its daemons (as in /proc), users and memory; no drift', async (t) => {
+    if (!site) return t.skip('no Apache');
+    const parent = await site.parentPid();
+    const report = await status();
+    assert.deepEqual(report.apache, { running: true, pid: parent, pidFile: join(site.dir, '.plexctl/serve/run/httpd.pid') });
+    assert.deepEqual(report.groups.map((g) => g.group), groups);
+    for (const g of report.groups) {
+      assert.equal(g.state, 'running', g.group);
+      assert.deepEqual(g.pids, await daemonPids(parent, g.group), g.group);
+      assert.equal(g.pids.length, 1, 'processes: 1');
+      assert.ok(g.rssBytes !== null && g.rssBytes > 0, `${g.group} RSS`);
+      assert.ok(g.uptimeSeconds !== null && g.uptimeSeconds >= 0 && g.uptimeSeconds < 600);
+      assert.deepEqual(g.users, Object.entries(spec.users).filter(([, grp]) => grp === g.group).map(([u]) => u));
+    }
+    assert.deepEqual(report.drift, { inSync: true, files: [], error: null });
+    const text = await site.cli(['status']);
+    assert.equal(text.exitCode, 0);
+    assert.match(text.stdout, new RegExp(`^Apache: running, parent pid ${parent} `, 'm'));
+    for (const g of report.groups) assert.match(text.stdout, new RegExp(`^${g.group}\\s+running\\s+${g.pids.join(',')}\\s`, 'm'));
+    assert.match(text.stdout, /^beta .* bob, carol$/m);
+    assert.match(text.stdout, /^Files: every managed file matches the inventory$/m);
+  });
+
+  it('a group script touched after its daemon started: that group is stale, the others are not; restart clears it', async (t) => {
+    if (!site) return t.skip('no Apache');
+    const now = new Date();
+    await utimes(wsgi('group-beta.wsgi'), now, now);
+    let report = await status();
+    assert.deepEqual(
+      report.groups.map((g) => [g.group, g.state]),
+      [['alpha', 'running'], ['beta', 'stale'], ['spare', 'running']],
+    );
+    assert.deepEqual(report.drift.files, [], 'touching is not drift: the content is the same');
+    const text = await site.cli(['status']);
+    assert.match(text.stdout, /^stale: beta: daemon \d+ started before .*group-beta\.wsgi last changed$/m);
+    assert.match(text.stdout, /`plexctl restart beta`/);
+    const restarted = await site.cli(['restart', 'beta']);
+    assert.equal(restarted.exitCode, 0, restarted.stderr + restarted.stdout);
+    report = await status();
+    assert.deepEqual(report.groups.map((g) => g.state), ['running', 'running', 'running']);
+  });
+
+  it('procmap.txt edited by hand is reported as drift, by name; render puts it back', async (t) => {
+    if (!site) return t.skip('no Apache');
+    await appendFile(wsgi('procmap.txt'), 'mallory alpha\n');
+    const report = await status();
+    assert.equal(report.drift.inSync, false);
+    assert.deepEqual(report.drift.files.map((f) => [f.action, f.path, f.kind]), [['update', wsgi('procmap.txt'), 'procmap']]);
+    const text = await site.cli(['status']);
+    assert.equal(text.exitCode, 0, 'status is informational');
+    assert.match(text.stdout, /^Files: 1 managed file differs from the inventory/m);
+    assert.ok(text.stdout.includes(`~ update ${wsgi('procmap.txt')} (procmap)`), text.stdout);
+    assert.equal((await site.cli(['render'])).exitCode, 0);
+    assert.equal((await status()).drift.inSync, true);
+  });
+
+  it('doctor on the live site: every check ok, exit 0', async (t) => {
+    if (!site) return t.skip('no Apache');
+    const r = await site.cli(['doctor']);
+    assert.equal(r.exitCode, 0, r.stdout + r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    const checks = lines.filter((l) => /^(ok|FAIL|warn) /.test(l));
+    assert.ok(checks.length >= 9, r.stdout);
+    assert.deepEqual(checks.filter((l) => !l.startsWith('ok ')), [], r.stdout);
+    for (const name of ['Apache', 'modules', 'mod_wsgi', 'Python', 'Django', 'pid file', 'signals', 'writable', 'daemon options']) {
+      assert.ok(checks.some((l) => new RegExp(`^ok\\s+${name}\\s`).test(l)), `${name}: ${r.stdout}`);
+    }
+    assert.match(r.stdout, /\/usr\/sbin\/apache2 -f \S+\/\.plexctl\/serve\/httpd\.conf -M/);
+    assert.match(r.stdout, new RegExp(`Apache parent pid ${await site.parentPid()}`));
+    assert.match(lines.at(-1)!, /^All \d+ checks ok\.$/);
+  });
+
+  it('doctor with a pid file naming a live process that is not Apache: FAIL, exit 1, and that process gets no signal', async (t) => {
+    if (!site) return t.skip('no Apache');
+    const tmp = await makeTempDir();
+    const pidFile = join(tmp, 'not-apache.pid');
+    await writeFile(pidFile, `${process.pid}\n`);
+    const text = await readFile(join(site.dir, 'plex.yaml'), 'utf8');
+    const edited = text.replace(/^ {2}pid_file: .*$/m, `  pid_file: ${JSON.stringify(pidFile)}`);
+    assert.notEqual(edited, text);
+    await writeFile(join(site.dir, 'plex-badpid.yaml'), edited);
+    const received: string[] = [];
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const;
+    const handlers = signals.map((s) => [s, () => received.push(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    try {
+      const r = await site.cli(['-i', 'plex-badpid.yaml', 'doctor']);
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`^FAIL\\s+pid file\\s+pid ${process.pid} from ${pidFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} is not Apache`, 'm'));
+      assert.match(r.stdout, /fix: the pid file is stale/);
+      assert.doesNotMatch(r.stdout, /^ok\s+signals/m, 'no permission probe to a process that is not Apache');
+      const s = await site.cli(['-i', 'plex-badpid.yaml', 'status', '--json']);
+      assert.equal(s.exitCode, 0);
+      const report: StatusJson = JSON.parse(s.stdout);
+      assert.equal(report.apache.running, false);
+      assert.match(report.apache.reason!, /is not Apache/);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(received, [], 'no signal reached the test process');
+    } finally {
+      for (const [s, h] of handlers) process.off(s, h);
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('after serve --stop: Apache not running, every group not running, exit 0', async (t) => {
+    if (!site) return t.skip('no Apache');
+    const stopped = await site.cli(['serve', '--stop']);
+    assert.equal(stopped.exitCode, 0, stopped.stderr);
+    const report = await status();
+    assert.equal(report.apache.running, false);
+    assert.ok(report.apache.reason, 'says why');
+    assert.deepEqual(report.groups.map((g) => [g.group, g.state, g.pids]), groups.map((g) => [g, 'not running', []]));
+    const text = await site.cli(['status']);
+    assert.equal(text.exitCode, 0);
+    assert.match(text.stdout, /^Apache: not running: /m);
+  });
+});
