@@ -67,7 +67,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     )
     .option('--out <dir>', 'write the files under DIR instead (DIR/<conf file>, DIR/wsgi/*), for review')
     .option('--json', 'machine-readable output', false)
-    .action(async (o) => setExit(await renderCommand({ inventory: inventory(), out: o.out, json: o.json }, io)));
+    .action(async (o) => setExit(await renderCommand({ inventory: inventory(), lockTimeoutMs: program.opts().lockTimeout * 1000, out: o.out, json: o.json }, io)));
 
   program
     .command('plan')

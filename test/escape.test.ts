@@ -162,10 +162,12 @@ describe('pyStr and pyValue', () => {
     assert.equal(pyValue(true), 'True');
     assert.equal(pyValue(false), 'False');
     assert.equal(pyValue(-0), '-0.0');
-    assert.equal(pyValue(2 ** 53 - 1), '9007199254740991');
+    assert.equal(pyValue(2 ** 53 - 1), '9007199254740991.0', 'a JS number is a YAML float');
+    assert.equal(pyValue(5), '5.0');
+    assert.equal(pyValue(9007199254740993n), '9007199254740993', 'a bigint is a YAML integer, exact');
     assert.equal(pyValue(NaN), "float('nan')");
     assert.equal(pyValue(2n ** 64n), '18446744073709551616');
-    assert.equal(pyValue(['a', { b: 1 }]), "['a', {'b': 1}]");
+    assert.equal(pyValue(['a', { b: 1n }]), "['a', {'b': 1}]");
   });
 
   test('every rendered literal is printable ASCII', () => {
@@ -211,10 +213,11 @@ describe('pyStr and pyValue', () => {
     });
     assert.deepEqual(result.specials, specialValues.map(([, repr]) => repr));
     assert.deepEqual(result.bigs, ['18446744073709551616', '-1180591620717411303424']);
-    // Integers stay int, non-integral or huge numbers are float; -0.0 keeps its sign as a float.
+    // YAML integers arrive as bigint and stay int; every JS number is a YAML float and stays float
+    // (5.0 is not 5); -0.0 keeps its sign.
     const typeOf = (v: SettingValue) => result.types[values.indexOf(v)];
-    assert.equal(typeOf(2 ** 53 - 1), 'int');
-    assert.equal(typeOf(-123456789), 'int');
+    assert.equal(typeOf(2 ** 53 - 1), 'float');
+    assert.equal(typeOf(-123456789), 'float');
     assert.equal(typeOf(0.1), 'float');
     assert.equal(typeOf(1e300), 'float');
     assert.equal(result.types[values.findIndex((v) => Object.is(v, -0))], 'float');

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { FileChange } from '../plan/file-plan.js';
 import { removeFile, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 import { buildDbm } from './dbm-map.js';
+import { UserError } from '../errors.js';
 
 /** Generated files are read by Apache's user (the daemons), so new ones are world-readable. */
 const generatedFileMode = 0o644;
@@ -15,18 +16,26 @@ const generatedDirMode = 0o755;
 export async function applyFileChanges(changes: FileChange[]): Promise<void> {
   const dirs = [...new Set(changes.map((c) => dirname(c.path)))];
   for (const dir of dirs) {
-    await mkdir(dir, { recursive: true, mode: generatedDirMode });
+    try {
+      await mkdir(dir, { recursive: true, mode: generatedDirMode });
+    } catch (error) {
+      throw new UserError(`cannot create the directory ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was written`);
+    }
     await removeStaleTempFiles(dir);
   }
   const done: FileChange[] = [];
-  try {
-    for (const change of changes) {
+  for (const change of changes) {
+    try {
       await applyOne(change);
-      done.push(change);
+    } catch (error) {
+      await undo(done);
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new UserError(
+        `cannot ${change.action} ${change.path} (${reason}); every file written before it was restored`,
+        reason === 'EACCES' || reason === 'EPERM' ? 'run as root, or make the path writable' : 'check that the path is a writable file in a writable directory',
+      );
     }
-  } catch (error) {
-    await undo(done);
-    throw error;
+    done.push(change);
   }
 }
 

@@ -1,19 +1,20 @@
 import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
-import { loadInventory } from '../inventory/load.js';
+import { withSession } from '../lifecycle/inventory-session.js';
 import { json, type Io } from '../io.js';
 import { formatFileChange } from '../plan/format.js';
 import { render } from '../plan/plan-render.js';
 
 export interface RenderOptions {
   inventory: string;
+  lockTimeoutMs: number;
   out?: string;
   json: boolean;
 }
 
 export async function renderCommand(options: RenderOptions, io: Io): Promise<ExitCode> {
-  const inventory = await loadInventory(options.inventory);
-  const changes = await render(inventory, options.out === undefined ? undefined : resolve(options.out));
+  const out = options.out === undefined ? undefined : resolve(options.out);
+  const changes = await withSession(options.inventory, options.lockTimeoutMs, (session) => render(session.inventory, out));
   if (options.json) {
     io.out(json({ changed: changes.map(({ action, path, kind, group }) => ({ action, path, kind, group })) }));
   } else if (changes.length === 0) {

@@ -4,6 +4,7 @@
  */
 import type { JsonType, Schema } from './schema.js';
 import { didYouMean } from './did-you-mean.js';
+import { quote } from './quote.js';
 
 export type KeyPath = (string | number)[];
 
@@ -49,7 +50,7 @@ function typeMatches(actual: JsonType | 'other', wanted: JsonType): boolean {
 
 function describe(value: unknown): string {
   const t = jsonTypeOf(value);
-  if (t === 'string') return `the string ${JSON.stringify(value)}`;
+  if (t === 'string') return `the string ${quote(value as string)}`;
   if (t === 'other') return 'an unsupported value';
   if (t === 'null') return 'nothing';
   if (t === 'object' || t === 'array') return typeWords[t];
@@ -122,7 +123,7 @@ function checkObject(value: Record<string, unknown>, schema: Schema, path: KeyPa
     if (property) {
       issues.push(...checkSchema(value[key], property, keyPath));
     } else if (schema.additionalProperties === false) {
-      issues.push({ path: keyPath, at: 'key', message: `unknown key "${key}"${didYouMean(key, known)}` });
+      issues.push({ path: keyPath, at: 'key', message: `unknown key ${quote(key)}${didYouMean(key, known)}` });
     } else if (typeof schema.additionalProperties === 'object') {
       issues.push(...checkSchema(value[key], schema.additionalProperties, keyPath));
     }

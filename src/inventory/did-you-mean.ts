@@ -1,3 +1,5 @@
+import { quote } from './quote.js';
+
 /** ` (did you mean "x"?)` for the closest candidate within a small edit distance, else ''. */
 export function didYouMean(word: string, candidates: readonly string[]): string {
   let best: string | undefined;
@@ -10,7 +12,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     }
   }
   const limit = Math.max(2, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= limit ? ` (did you mean "${best}"?)` : '';
+  return best !== undefined && bestDistance <= limit ? ` (did you mean ${quote(best)}?)` : '';
 }
 
 export function editDistance(a: string, b: string): number {

@@ -1,6 +1,7 @@
 /** Turn key paths into line and column numbers of the YAML source, and offsets back into key paths. */
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
 import type { KeyPath } from './check-schema.js';
+import { quote } from './quote.js';
 
 export interface Position {
   line: number;
@@ -14,8 +15,7 @@ export function formatKeyPath(path: KeyPath): string {
     .map((segment, i) => {
       if (typeof segment === 'number') return `[${segment}]`;
       if (/^[A-Za-z0-9_-]+$/.test(segment)) return i === 0 ? segment : `.${segment}`;
-      // C1 controls and line separators would reach the terminal raw: escape them too.
-      return `[${JSON.stringify(segment).replace(/[\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}]`;
+      return `[${quote(segment)}]`;
     })
     .join('');
 }

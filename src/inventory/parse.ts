@@ -52,7 +52,7 @@ export function parseYaml(file: string, text: string): ParsedYaml {
 function withSourceKeys(doc: Document, data: unknown): unknown {
   const users = doc.get('users', true);
   if (!isMap(users) || data === null || typeof data !== 'object' || !('users' in data)) return data;
-  const named = Object.fromEntries(users.items.map((pair) => [keyText(pair.key), plainValue(doc, pair.value)]));
+  const named = Object.fromEntries(users.items.map((pair) => [keyText(pair.key, doc), plainValue(doc, pair.value)]));
   return { ...data, users: named };
 }
 
@@ -65,10 +65,14 @@ function plainValue(doc: Document, node: unknown): unknown {
   return null;
 }
 
-/** The text of a mapping key: its string value, or for a number (or other scalar) its source. */
-export function keyText(key: unknown): string {
-  if (isScalar(key)) return typeof key.value === 'string' ? key.value : (key.source ?? String(key.value));
-  return String(key);
+/**
+ * The text of a mapping key: its string value, or for a number (or other scalar) its source; an
+ * alias stands for the key it names. (A list or mapping key is refused by a rule.)
+ */
+export function keyText(key: unknown, doc?: Document): string {
+  const resolved = doc && isAlias(key) ? key.resolve(doc) : key;
+  if (isScalar(resolved)) return typeof resolved.value === 'string' ? resolved.value : (resolved.source ?? String(resolved.value));
+  return String(resolved);
 }
 
 /** The key at the start of `rest`: a quoted scalar, or plain text up to ": ". */

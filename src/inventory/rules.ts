@@ -6,7 +6,9 @@ import { basename } from 'node:path';
 import type { KeyPath, SchemaIssue } from './check-schema.js';
 import type { Document } from 'yaml';
 import { didYouMean } from './did-you-mean.js';
-import { settingsOf } from './yaml-values.js';
+import { quote } from './quote.js';
+import { settingsOf, userKeys } from './yaml-values.js';
+import { resolve } from 'node:path';
 
 type Data = Record<string, unknown>;
 type Rule = (data: Data, doc: Document) => SchemaIssue[];
@@ -22,7 +24,7 @@ const usersMapToExistingGroups: Rule = (data) => {
     .map(([user, group]) => ({
       path: ['users', user],
       at: 'value' as const,
-      message: `group "${String(group)}" is not defined under groups${didYouMean(String(group), groups) || ` (defined: ${groups.join(', ')})`}`,
+      message: `group ${quote(String(group))} is not defined under groups${didYouMean(String(group), groups) || ` (defined: ${groups.join(', ')})`}`,
     }));
 };
 
@@ -88,4 +90,84 @@ function keyText(key: unknown): string {
   return typeof key === 'string' ? key : String(key);
 }
 
-export const rules: Rule[] = [usersMapToExistingGroups, titlesFitArgv0, valuesRepresentable];
+/** User names are plain strings, each once (an alias key names the same user again), encodable. */
+const userNamesAreStrings: Rule = (_data, doc) => {
+  const seen = new Map<string, boolean>();
+  return userKeys(doc).flatMap(({ text, scalar, alias }): SchemaIssue[] => {
+    const path = ['users', text];
+    if (!scalar) return [{ path: ['users'], at: 'value', message: 'a user name must be a string, not a list or mapping' }];
+    // Plain duplicates are the YAML parser's to report; an alias repeating a key is not seen by it.
+    if (seen.has(text) && (alias || seen.get(text))) {
+      return [{ path, at: 'key', message: `duplicate user ${quote(text)} (an alias names the same key again)` }];
+    }
+    seen.set(text, alias);
+    return loneSurrogate.test(text) ? [{ path, at: 'key', message: 'contains a lone UTF-16 surrogate, which cannot be written to procmap.txt or user_file' }] : [];
+  });
+};
+
+/**
+ * Python dict keys that compare equal collapse into one: 1, 1.0 and true are the same key.
+ * (YAML treats them as different keys; Python would silently keep only the last.)
+ */
+function pythonKeyCollisions(value: unknown, path: KeyPath): SchemaIssue[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => pythonKeyCollisions(item, [...path, i]));
+  if (!(value instanceof Map)) return [];
+  const seen = new Map<string, unknown>();
+  const issues: SchemaIssue[] = [];
+  for (const [k, v] of value) {
+    const norm = typeof k === 'boolean' ? String(Number(k)) : typeof k === 'number' && Number.isInteger(k) ? String(k) : typeof k === 'bigint' ? k.toString() : `${typeof k}:${String(k)}`;
+    if (seen.has(norm)) {
+      issues.push({ path, at: 'value', message: `keys ${quote(String(seen.get(norm)))} and ${quote(String(k))} are the same key in Python (1, 1.0 and true are equal); keep one` });
+    }
+    seen.set(norm, k);
+    issues.push(...pythonKeyCollisions(v, [...path, keyText(k)]));
+  }
+  return issues;
+}
+
+const settingsKeysDistinctInPython: Rule = (data, doc) =>
+  Object.keys(asRecord(data.groups)).flatMap((name) =>
+    settingsOf(doc, name).flatMap(([k, v]) => pythonKeyCollisions(v, ['groups', name, 'settings', k])),
+  );
+
+/** DJANGO_SETTINGS_MODULE comes from site.settings_module; an env entry would be silently overridden. */
+const envLeavesSettingsModule: Rule = (data) =>
+  Object.entries(asRecord(data.groups)).flatMap(([name, group]) =>
+    Object.keys(asRecord(asRecord(group).env))
+      .filter((k) => k === 'DJANGO_SETTINGS_MODULE')
+      .map((k) => ({ path: ['groups', name, 'env', k], at: 'key' as const, message: 'is set from site.settings_module; use that (or a settings override) instead' })),
+  );
+
+/**
+ * conf_file, user_file and the generated files in wsgi_dir are different files: otherwise one
+ * render would overwrite another (the passwords with the Apache fragment, say).
+ */
+const pathsApart: Rule = (data) => {
+  const apache = asRecord(data.apache);
+  // Relative paths share the inventory's directory, so comparing them resolved against any one directory is enough.
+  const at = (p: unknown) => (typeof p === 'string' ? resolve('/', p) : undefined);
+  const wsgiDir = at(apache.wsgi_dir);
+  const issues: SchemaIssue[] = [];
+  for (const key of ['conf_file', 'user_file'] as const) {
+    const path = at(apache[key]);
+    if (path === undefined || wsgiDir === undefined) continue;
+    if (path === wsgiDir || path.startsWith(`${wsgiDir}/`)) {
+      issues.push({ path: ['apache', key], at: 'value', message: `must not be wsgi_dir or inside it (plexctl owns the files there)` });
+    }
+  }
+  const conf = at(apache.conf_file);
+  if (conf !== undefined && conf === at(apache.user_file)) {
+    issues.push({ path: ['apache', 'conf_file'], at: 'value', message: 'must not be the same file as user_file' });
+  }
+  return issues;
+};
+
+export const rules: Rule[] = [
+  usersMapToExistingGroups,
+  userNamesAreStrings,
+  titlesFitArgv0,
+  valuesRepresentable,
+  settingsKeysDistinctInPython,
+  envLeavesSettingsModule,
+  pathsApart,
+];

@@ -149,7 +149,12 @@ export const inventorySchema: Schema = {
       additionalProperties: false,
       required: ['conf_file', 'wsgi_dir', 'user_file'],
       properties: {
-        conf_file: path('the generated Apache fragment, to Include at server level (or a2enconf)'),
+        conf_file: {
+          ...path('the generated Apache fragment, to Include at server level (or a2enconf)'),
+          pattern: '^(?!.*\\$\\{)(?!.*%\\{)[^"\\\\*?\\[\\]\\u0000-\\u001f\\u007f]*$',
+          errorMessage:
+            'must not contain a double quote, a backslash, "*", "?", "[", "]", a control character, "${" or "%{" (it is Included, where *?[] are wildcards)',
+        },
         wsgi_dir: {
           ...path('where the generated WSGI scripts and procmap.txt live'),
           pattern: '^(?!.*\\$\\{)(?!.*%\\{)[^"\\\\*?\\[\\]\\u0000-\\u001f\\u007f]*$',
@@ -157,7 +162,13 @@ export const inventorySchema: Schema = {
             'must not contain a double quote, a backslash, "*", "?", "[", "]", a control character, "${" or "%{" (it is the path of a <Directory> section, where *?[] are wildcards)',
         },
         user_file: path('the htpasswd file of the site\'s users'),
-        realm: { ...apacheText, default: 'plexctl', description: 'Basic auth realm (AuthName)' },
+        realm: {
+          ...apacheText,
+          pattern: '^[^"\\\\$%\\u0000-\\u001f\\u007f]*$',
+          errorMessage: 'must not contain a double quote, a backslash, "$", "%" or a control character (AuthName is an Apache expression)',
+          default: 'plexctl',
+          description: 'Basic auth realm (AuthName)',
+        },
         pid_file: path('the Apache parent\'s pid file (default /run/apache2/apache2.pid)'),
         ctl: {
           type: 'array',

@@ -10,6 +10,9 @@ import type { Document } from 'yaml';
 import type { DaemonOptions, Inventory, RestartSignal } from './types.js';
 import { envOf, settingsOf, usersOf } from './yaml-values.js';
 
+/** Past this many, the rest are counted, not listed (a mangled file can yield thousands). */
+const maxProblems = 100;
+
 export interface Validation {
   parsed: ParsedYaml;
   inventory?: Inventory;
@@ -34,6 +37,10 @@ export function validateInventoryText(file: string, text: string): Validation {
   });
   const problems = [...parsed.problems, ...schemaIssues.map(locate), ...ruleIssues.map(locate)];
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
+  if (problems.length > maxProblems) {
+    const more = problems.length - maxProblems;
+    problems.splice(maxProblems, more, { file, line: problems[maxProblems]!.line, col: problems[maxProblems]!.col, path: '(document)', message: `and ${more} more problems` });
+  }
   if (problems.length > 0) return { parsed, problems };
   return { parsed, problems, inventory: toInventory(file, parsed.data as RawInventory, parsed.doc) };
 }

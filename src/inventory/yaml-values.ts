@@ -17,7 +17,7 @@ function mapPairs(doc: Document, path: string[]): Pair[] {
   for (const segment of path) {
     node = deref(doc, node);
     if (!isMap(node)) return [];
-    node = node.items.find((p) => keyText(p.key) === segment)?.value;
+    node = node.items.find((p) => keyText(p.key, doc) === segment)?.value;
   }
   node = deref(doc, node);
   return isMap(node) ? (node.items as Pair[]) : [];
@@ -29,7 +29,7 @@ export function settingsOf(doc: Document, group: string): [string, SettingValue]
     const js = value !== null && typeof value === 'object' && 'toJS' in value
       ? (value as { toJS(doc: Document, o: object): unknown }).toJS(doc, { mapAsMap: true, maxAliasCount })
       : null;
-    return [keyText(pair.key), js as SettingValue];
+    return [keyText(pair.key, doc), js as SettingValue];
   });
 }
 
@@ -37,13 +37,22 @@ export function envOf(doc: Document, group: string): [string, string][] {
   return mapPairs(doc, ['groups', group, 'env']).map((pair) => {
     const value = deref(doc, pair.value);
     const text = isScalar(value) ? (typeof value.value === 'string' ? value.value : (value.source ?? String(value.value))) : '';
-    return [keyText(pair.key), text];
+    return [keyText(pair.key, doc), text];
   });
+}
+
+/** The keys of the users mapping as written: scalar or not (an alias is followed). */
+export function userKeys(doc: Document): { text: string; scalar: boolean; alias: boolean }[] {
+  return mapPairs(doc, ['users']).map((pair) => ({
+    text: keyText(pair.key, doc),
+    scalar: isScalar(deref(doc, pair.key)),
+    alias: isAlias(pair.key),
+  }));
 }
 
 export function usersOf(doc: Document): UserMapping[] {
   return mapPairs(doc, ['users']).map((pair) => {
     const group = deref(doc, pair.value);
-    return { user: keyText(pair.key), group: isScalar(group) ? String(group.value) : '' };
+    return { user: keyText(pair.key, doc), group: isScalar(group) ? String(group.value) : '' };
   });
 }

@@ -22,6 +22,8 @@ export const lockPathOf = (inventoryFile: string) => `${inventoryFile}.lock`;
 
 export async function withSession<T>(file: string, lockTimeoutMs: number, work: (session: Session) => Promise<T>): Promise<T> {
   const absolute = resolve(file);
+  // A missing or unreadable inventory is the clearer error, before any lock file is created.
+  await readInventoryText(absolute);
   const lock = await acquireLock(lockPathOf(absolute), { timeoutMs: lockTimeoutMs });
   try {
     const text = await readInventoryText(absolute);

@@ -16,6 +16,13 @@ export function apacheArg(value: string): string {
   return bare.test(value) ? value : `"${value}"`;
 }
 
+/** A `name=value` option (WSGIDaemonProcess): mod_wsgi wants the quotes around the value only. */
+export function apacheOption(name: string, value: string): string {
+  apacheArg(name);
+  const quoted = apacheArg(value);
+  return `${name}=${quoted}`;
+}
+
 /** An argument that must always be quoted (RewriteCond/RewriteRule substitutions, paths). */
 export function apacheQuoted(value: string): string {
   apacheArg(value);

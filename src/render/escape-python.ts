@@ -25,8 +25,8 @@ function pyNumber(value: number): string {
   if (value === Infinity) return "float('inf')";
   if (value === -Infinity) return "float('-inf')";
   if (Object.is(value, -0)) return '-0.0';
+  // Integers arrive as bigint, so a number is a YAML float and stays a Python float (5.0, not 5).
   // JS prints the shortest text that reads back as the same double; so does Python's float().
-  if (Number.isInteger(value) && Math.abs(value) < 2 ** 53) return String(value);
   const text = String(value);
   return /[.e]/.test(text) ? text : `${text}.0`;
 }

@@ -1,6 +1,6 @@
 /** Inventory -> the full set of generated files. Pure and deterministic. */
 import type { Inventory } from '../inventory/types.js';
-import { apacheArg, apacheQuoted } from './escape-apache.js';
+import { apacheArg, apacheOption, apacheQuoted } from './escape-apache.js';
 import { pyStr, pyValue } from './escape-python.js';
 import { createHash } from 'node:crypto';
 import { generatedPaths, marker, procmapName } from './files.js';
@@ -25,6 +25,7 @@ export interface DesiredFile {
 
 const helpers = {
   apache: apacheArg,
+  option: apacheOption,
   quoted: apacheQuoted,
   py: pyStr,
   pyValue,
