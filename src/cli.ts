@@ -241,6 +241,13 @@ function reportError(error: unknown, io: Io): ExitCode {
     io.err(`plexctl: ${error.message}\n${error.hint ? `  ${error.hint}\n` : ''}`);
     return ExitCode.failed;
   }
+  const errno = error as NodeJS.ErrnoException;
+  if (errno && typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+    // The file system or the OS refused: name what and where, without a stack trace.
+    const hint = errno.code === 'EACCES' || errno.code === 'EPERM' ? 'run as root, or check the file\'s permissions and attributes (lsattr)' : 'check the path';
+    io.err(`plexctl: ${errno.message}\n  ${hint}\n`);
+    return ExitCode.failed;
+  }
   io.err(`plexctl: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   return ExitCode.failed;
 }

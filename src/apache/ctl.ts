@@ -11,7 +11,9 @@ export async function runCtl(ctl: string[], args: string[]): Promise<CtlResult> 
   const [command, ...rest] = ctl;
   try {
     const result = await execa(command!, [...rest, ...args], { reject: false, all: true, extendEnv: false, env: cleanEnv, timeout: 120_000 });
-    return { ok: result.exitCode === 0, output: (result.all ?? '').trim() };
+    // A command that could not start has no exit code and no output: say what happened instead.
+    const output = (result.all ?? '').trim() || (result.exitCode === 0 ? '' : `${[command, ...rest, ...args].join(' ')}: ${result.message}`);
+    return { ok: result.exitCode === 0, output };
   } catch (error) {
     return { ok: false, output: error instanceof Error ? error.message : String(error) };
   }

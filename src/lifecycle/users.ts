@@ -3,7 +3,9 @@
  * scripts, a restart, the map, then the password; for remove the reverse, so access is revoked
  * first. Each is a list of steps (steps.ts).
  */
+import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
+import { generatedPaths } from '../render/files.js';
 import { didYouMean } from '../inventory/did-you-mean.js';
 import { removeUser, setUserGroup } from '../inventory/edit.js';
 import type { Inventory } from '../inventory/types.js';
@@ -85,7 +87,7 @@ export async function addUser(
 ): Promise<LifecycleReport> {
   const { inventory } = session;
   const existing = inventory.users.find((u) => u.user === request.user);
-  if (existing) throw new UserError(`user "${request.user}" already exists (group ${existing.group})`, `to change its group: plexctl user move ${request.user} --group G`);
+  if (existing) return resumeAdd(session, existing.group, request, options);
   let group = request.group;
   if (group !== undefined) requireGroup(inventory, group);
   group ??= inventory.groups.find((g) => usersOf(inventory, g.name).length === 0)?.name;
@@ -109,6 +111,45 @@ export async function addUser(
         if (request.password === undefined) return false;
         await setPassword(next, request.user, request.password);
         return `set in ${next.apache.userFile}`;
+      },
+    },
+  ]);
+  return report;
+}
+
+/**
+ * `user add` of a user the inventory already has: an earlier add that stopped half-way (its
+ * restart timed out, say) is completed; a user that is fully there is an error.
+ */
+async function resumeAdd(
+  session: Session,
+  group: string,
+  request: { user: string; group?: string; password?: string },
+  options: LifecycleOptions,
+): Promise<LifecycleReport> {
+  const { inventory } = session;
+  const refuse = () =>
+    new UserError(`user "${request.user}" already exists (group ${group})`, `to change its group: plexctl user move ${request.user} --group G; its password: plexctl user passwd`);
+  if (request.group !== undefined && request.group !== group) throw refuse();
+  const procmap = await readFile(generatedPaths(inventory).procmap, 'utf8').catch(() => '');
+  const mapped = procmap.split('\n').includes(`${request.user} ${group}`);
+  const hasPassword = parseHtpasswd(await readHtpasswd(inventory.apache.userFile)).users.has(request.user);
+  if (mapped && (request.password === undefined || hasPassword)) throw refuse();
+  const files = await planFor(inventory);
+  const alone = usersOf(inventory, group).length === 1;
+  const report: LifecycleReport = { steps: [] };
+  report.steps = await runSteps([
+    { name: 'inventory', run: async () => `${request.user} -> ${group} already there (completing an earlier add)` },
+    writeFilesStep('scripts', files.other),
+    // The earlier add may have stopped before its restart; a fresh tenant still gets a fresh process.
+    restartStep(inventory, () => (!mapped && alone ? [group] : []), options, report),
+    writeFilesStep('procmap', files.map),
+    {
+      name: 'password',
+      run: async () => {
+        if (request.password === undefined || hasPassword) return false;
+        await setPassword(inventory, request.user, request.password);
+        return `set in ${inventory.apache.userFile}`;
       },
     },
   ]);

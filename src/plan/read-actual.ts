@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { groupScriptPattern, markerPrefix, procmapDbmSourceName } from '../render/files.js';
 import type { DesiredFile } from '../render/render.js';
 import type { ActualFiles } from './file-plan.js';
+import { UserError } from '../errors.js';
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new UserError(`${path} is a directory, where plexctl writes a file`, 'move it away, then run the command again');
     throw error;
   }
 }
