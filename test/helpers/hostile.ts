@@ -72,14 +72,7 @@ export async function runPlexctl(cwd: string, args: string[], input = '', timeou
 
 export const describeRun = (r: Finished) => `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive } from '../../src/apply/atomic-write.js';
 
 /** Alive and not a zombie (a zombie's parent has not reaped it yet: it runs no more). */
 export async function isRunning(pid: number): Promise<boolean> {
