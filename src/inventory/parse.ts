@@ -1,7 +1,9 @@
 /** YAML text -> document, plain data and located syntax problems. Pure. */
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import type { Problem } from '../errors.js';
+import type { KeyPath } from './check-schema.js';
 import { formatKeyPath, pathAtOffset } from './locate.js';
+import { quote } from './quote.js';
 
 export interface ParsedYaml {
   doc: Document;
@@ -16,7 +18,9 @@ const maxAliasCount = 100;
 
 export function parseYaml(file: string, text: string): ParsedYaml {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: true, prettyErrors: false, intAsBigInt: true });
+  // yaml's own duplicate-key check compares every key with every earlier one (quadratic: minutes
+  // at 100k users); duplicateKeys() below does the same in one pass.
+  const doc = parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: false, prettyErrors: false, intAsBigInt: true });
   const problems: Problem[] = [];
   let fatal = false;
   for (const error of [...doc.errors, ...doc.warnings]) {
@@ -36,6 +40,9 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     problems.push({ file, line, col, path: formatKeyPath(path), message });
   }
   if (fatal) return { doc, lines, data: undefined, problems };
+  for (const { path, key, offset } of duplicateKeys(doc)) {
+    problems.push({ file, ...lines.linePos(offset), path: formatKeyPath(path), message: `duplicate key ${quote(key)}: each key may appear once` });
+  }
   try {
     return { doc, lines, data: withSourceKeys(doc, doc.toJS({ maxAliasCount })), problems };
   } catch (error) {
@@ -43,6 +50,28 @@ export function parseYaml(file: string, text: string): ParsedYaml {
     problems.push({ file, line: 1, col: 1, path: '(document)', message: `YAML: ${reason}` });
     return { doc, lines, data: undefined, problems };
   }
+}
+
+/** Keys that appear twice in one mapping (compared as plain scalars, as YAML does), in one pass. */
+function duplicateKeys(doc: Document): { path: KeyPath; key: string; offset: number }[] {
+  const found: { path: KeyPath; key: string; offset: number }[] = [];
+  const walk = (node: unknown, path: KeyPath): void => {
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        const id = isScalar(key) ? key.value : key;
+        const text = keyText(key, doc);
+        if (isScalar(key) && seen.has(id)) found.push({ path: [...path, text], key: text, offset: key.range?.[0] ?? 0 });
+        seen.add(id);
+        walk(pair.value, [...path, text]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => walk(item, [...path, i]));
+    }
+  };
+  walk(doc.contents, []);
+  return found;
 }
 
 /**

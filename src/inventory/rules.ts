@@ -19,8 +19,9 @@ const asRecord = (value: unknown): Record<string, unknown> =>
 /** Every user maps to a group that exists. */
 const usersMapToExistingGroups: Rule = (data) => {
   const groups = Object.keys(asRecord(data.groups));
+  const defined = new Set(groups);
   return Object.entries(asRecord(data.users))
-    .filter(([, group]) => typeof group === 'string' && !groups.includes(group))
+    .filter(([, group]) => typeof group === 'string' && !defined.has(group))
     .map(([user, group]) => ({
       path: ['users', user],
       at: 'value' as const,
