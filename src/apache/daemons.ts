@@ -3,7 +3,6 @@
  * `(wsgi:GROUP)` padded with spaces; its parent is the Apache parent (the PID in the pid file).
  */
 import { readFile } from 'node:fs/promises';
-import psList from 'ps-list';
 
 export interface ProcessInfo {
   pid: number;
@@ -15,8 +14,11 @@ export interface ProcessInfo {
 /** Lists processes: ps-list on a real machine, a table in unit tests. */
 export type ProcessLister = () => Promise<ProcessInfo[]>;
 
-export const listProcesses: ProcessLister = async () =>
-  (await psList({ all: true })).map((p) => ({ pid: p.pid, ppid: p.ppid, cmd: p.cmd ?? p.name }));
+export const listProcesses: ProcessLister = async () => {
+  // Loaded on first use, like execa: commands that never look at processes do not pay for it.
+  const { default: psList } = await import('ps-list');
+  return (await psList({ all: true })).map((p) => ({ pid: p.pid, ppid: p.ppid, cmd: p.cmd ?? p.name }));
+};
 
 export const daemonTitle = (group: string) => `(wsgi:${group})`;
 

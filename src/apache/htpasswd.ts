@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../apply/atomic-write.js';
 
@@ -15,7 +15,7 @@ export const htpasswdBinary = '/usr/bin/htpasswd';
 export async function bcryptEntry(user: string, password: string): Promise<string> {
   if (password.length === 0) throw new UserError('the password is empty', 'send the password on standard input, one line');
   if (/[\r\n\u0000]/.test(password)) throw new UserError('the password contains a line break or NUL byte');
-  const result = await execa(htpasswdBinary, ['-n', '-i', '-B', user], {
+  const result = await exec(htpasswdBinary, ['-n', '-i', '-B', user], {
     input: password,
     reject: false,
     extendEnv: false,

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.js';
 import { UserError } from '../errors.js';
 import { isAlive } from '../apply/atomic-write.js';
 import { apacheArg, apacheQuoted } from '../render/escape-apache.js';
@@ -75,7 +75,7 @@ export function serverConfig(paths: ServerPaths, port: number, fragment: string,
 export const cleanEnv = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
 export async function runApache(confPath: string, args: string[]) {
-  return execa(apacheBinary, ['-f', confPath, ...args], { reject: false, extendEnv: false, env: cleanEnv, all: true });
+  return exec(apacheBinary, ['-f', confPath, ...args], { reject: false, extendEnv: false, env: cleanEnv, all: true });
 }
 
 export async function readPid(pidFile: string): Promise<number | undefined> {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, rename, unlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.js';
 import { freshMtime, statOrUndefined, syncDir } from './atomic-write.js';
 
 export const httxt2dbm = '/usr/sbin/httxt2dbm';
@@ -19,7 +19,7 @@ export async function buildDbm(dbmPath: string, source: string): Promise<void> {
   const previous = await statOrUndefined(dbmPath);
   try {
     await writeFile(text, source, { mode: 0o600 });
-    const result = await execa(httxt2dbm, ['-i', text, '-o', built], { reject: false, all: true, extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/bin' } });
+    const result = await exec(httxt2dbm, ['-i', text, '-o', built], { reject: false, all: true, extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/bin' } });
     if (result.exitCode !== 0) throw new Error(`${httxt2dbm} failed: ${result.all || result.message}`);
     await chmod(built, previous ? previous.mode & 0o7777 : 0o644);
     // Apache re-reads a map only when its mtime changes.

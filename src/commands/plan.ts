@@ -14,6 +14,7 @@ export interface PlanOptions {
 /** Everything reconcile would do; changes nothing. */
 export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
   const plan = await computePlan(await loadInventory(options.inventory));
-  io.out(options.json ? json(planJson(plan, options.diff)) : formatReconcilePlan(plan, options.diff));
+  const diff = options.diff ? (await import('../plan/diff.js')).formatDiff : undefined;
+  io.out(options.json ? json(planJson(plan, options.diff)) : formatReconcilePlan(plan, diff));
   return isPending(plan) ? ExitCode.changesPending : ExitCode.ok;
 }

@@ -31,7 +31,7 @@ export async function reconcileCommand(options: ReconcileCommandOptions, io: Io)
   if (options.json) {
     io.out(json({ dryRun: options.dryRun, changed: !options.dryRun && isPending(plan), actions, plan: planJson(plan, false) }));
   } else if (options.dryRun) {
-    io.out(formatReconcilePlan(plan, false));
+    io.out(formatReconcilePlan(plan));
   } else if (!isPending(plan) && !options.quiet) {
     io.out('Nothing to do: the server matches the inventory.\n');
   }

@@ -6,7 +6,7 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { exec } from '../exec.js';
 import { aptGetLine, debianPackages, findMissing } from '../apache/prerequisites.js';
 import { serverPaths, stopServer } from '../apache/private-server.js';
 import { main } from '../cli.js';
@@ -27,8 +27,8 @@ async function installPrerequisites(): Promise<boolean> {
     return false;
   }
   console.log(`Installing with apt-get (running as root): ${debianPackages.join(' ')}`);
-  await execa('apt-get', ['update'], { stdio: 'inherit' });
-  await execa('apt-get', ['install', '-y', ...debianPackages], { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  await exec('apt-get', ['update'], { stdio: 'inherit' });
+  await exec('apt-get', ['install', '-y', ...debianPackages], { stdio: 'inherit', env: { DEBIAN_FRONTEND: 'noninteractive' } });
   return (await findMissing()).length === 0;
 }
 

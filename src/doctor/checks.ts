@@ -6,7 +6,7 @@
 import { constants, type Stats } from 'node:fs';
 import { access, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { execa } from 'execa';
+import { exec } from '../exec.js';
 import { apacheState, groupDaemons, listProcesses, type ApacheState, type ProcessInfo, type ProcessLister } from '../apache/daemons.js';
 import { apacheBinary, moduleDir, systemPython } from '../apache/prerequisites.js';
 import { cleanEnv } from '../apache/private-server.js';
@@ -44,7 +44,7 @@ interface RunResult {
 /** Run a read-only command with a clean environment; never throws. */
 async function run(command: string, args: string[]): Promise<RunResult> {
   try {
-    const r = await execa(command, args, { reject: false, all: true, extendEnv: false, env: cleanEnv, timeout: 60_000 });
+    const r = await exec(command, args, { reject: false, all: true, extendEnv: false, env: cleanEnv, timeout: 60_000 });
     const notStarted = r.exitCode === undefined && !r.timedOut;
     return { ok: r.exitCode === 0, output: (r.all ?? '').trim() || (notStarted ? (r.message ?? '') : ''), notStarted };
   } catch (error) {

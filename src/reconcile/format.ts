@@ -1,10 +1,12 @@
 /** Text of a reconcile plan. Pure. */
-import { formatDiff, formatFileChange } from '../plan/format.js';
+import type { FileChange } from '../plan/file-plan.js';
+import { formatFileChange } from '../plan/format.js';
 import { isPending, type ReconcilePlan } from './reconcile-plan.js';
 
-export function formatReconcilePlan(plan: ReconcilePlan, withDiff: boolean): string {
+/** `diff`, when given, renders a unified diff under each file change. */
+export function formatReconcilePlan(plan: ReconcilePlan, diff?: (change: FileChange) => string): string {
   const lines: string[] = [];
-  for (const change of plan.files) lines.push(withDiff ? `${formatFileChange(change)}\n${formatDiff(change).trimEnd()}` : formatFileChange(change));
+  for (const change of plan.files) lines.push(diff ? `${formatFileChange(change)}\n${diff(change).trimEnd()}` : formatFileChange(change));
   for (const user of plan.removePasswords) lines.push(`- remove ${user} from user_file (not in the inventory)`);
   if (plan.graceful.length > 0) lines.push(`! graceful restart of Apache, which restarts EVERY group: ${plan.graceful.join('; ')}`);
   for (const r of plan.restart) lines.push(`! restart group ${r.group}: ${r.reason}`);
