@@ -1,5 +1,5 @@
 /**
- * The DBM form of procmap.txt, for large user counts (indexed, where a txt map re-scans the file
+ * The DBM form of procmap.txt, for large user counts (indexed, where a txt map is scanned line by line
  * on every miss). httxt2dbm writes into an existing file without truncating it, so the map is
  * always built into a new file and renamed into place.
  */

@@ -186,7 +186,7 @@ export const inventorySchema: Schema = {
         map: {
           enum: ['txt', 'dbm'],
           default: 'txt',
-          description: 'RewriteMap type: txt (procmap.txt, re-scanned on a miss) or dbm (procmap.dbm built with httxt2dbm, indexed; for many users)',
+          description: 'RewriteMap type: txt (procmap.txt, scanned line by line after each change) or dbm (procmap.dbm built with httxt2dbm, indexed; for many users)',
         },
       },
     },
