@@ -1,6 +1,6 @@
 /**
- * The DBM form of procmap.txt, for large user counts (indexed, where a txt map is scanned line by line
- * on every miss). httxt2dbm writes into an existing file without truncating it, so the map is
+ * The DBM form of procmap.txt, for large user counts (indexed, where a txt map is scanned line by
+ * line for each new key after a change). httxt2dbm writes into an existing file without truncating it, so the map is
  * always built into a new file and renamed into place.
  */
 import { randomBytes } from 'node:crypto';
