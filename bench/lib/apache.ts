@@ -1,6 +1,5 @@
 /** Talking to a private Apache: requests with Basic auth, its daemons in /proc, starting and stopping. */
 import { spawn } from 'node:child_process';
-import { readFile, readdir } from 'node:fs/promises';
 import { sleep } from './util.js';
 
 export const apacheBinary = '/usr/sbin/apache2';
@@ -54,32 +53,11 @@ export async function pollUntil(
   }
 }
 
-export async function readPid(pidFile: string): Promise<number | undefined> {
-  const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-  return Number.isInteger(pid) && pid > 1 ? pid : undefined;
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** PIDs of the daemons whose argv[0] is exactly `(wsgi:GROUP)` and whose parent is `parentPid`. */
-export async function daemonPids(parentPid: number, group: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
-    if (!new RegExp(`^PPid:\\s+${parentPid}$`, 'm').test(status)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0')[0]!.trimEnd() === `(wsgi:${group})`) pids.push(Number(entry));
-  }
-  return pids.sort((a, b) => a - b);
-}
+// The same helpers as plexctl and its tests use, so the bench measures what they do.
+import { isAlive } from '../../src/apply/atomic-write.js';
+import { readPid } from '../../src/apache/private-server.js';
+export { daemonPids } from '../../test/helpers/e2e.js';
+export { isAlive, readPid };
 
 export async function runApache(conf: string, args: string[]): Promise<{ code: number | null; output: string }> {
   const child = spawn(apacheBinary, ['-f', conf, ...args], { env: apacheEnv, stdio: ['ignore', 'pipe', 'pipe'] });
