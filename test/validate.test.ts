@@ -705,3 +705,16 @@ describe('valid inventories', () => {
     assert.deepEqual(validateInventoryText(demoFile, text).inventory, validateInventoryText(demoFile, text).inventory);
   });
 });
+
+describe('paths kept apart', () => {
+  test('conf_file given as an absolute path inside a relative wsgi_dir is refused', () => {
+    const text = [
+      'site: {settings_module: demo.settings}',
+      'apache: {conf_file: /srv/plex/build/wsgi/plex.conf, wsgi_dir: build/wsgi, user_file: build/htpasswd}',
+      'groups: {g1: {}}',
+      '',
+    ].join('\n');
+    const result = validateInventoryText('/srv/plex/plex.yaml', text);
+    assert.deepEqual(result.problems.map((p) => `${p.path}: ${p.message}`), ['apache.conf_file: must not be wsgi_dir or inside it (plexctl owns the files there)']);
+  });
+});

@@ -11,7 +11,8 @@ import { settingsOf, userKeys } from './yaml-values.js';
 import { resolve } from 'node:path';
 
 type Data = Record<string, unknown>;
-type Rule = (data: Data, doc: Document) => SchemaIssue[];
+/** `dir`: the inventory's directory, against which relative paths are resolved. */
+type Rule = (data: Data, doc: Document, dir: string) => SchemaIssue[];
 
 const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -143,10 +144,9 @@ const envLeavesSettingsModule: Rule = (data) =>
  * conf_file, user_file and the generated files in wsgi_dir are different files: otherwise one
  * render would overwrite another (the passwords with the Apache fragment, say).
  */
-const pathsApart: Rule = (data) => {
+const pathsApart: Rule = (data, _doc, dir) => {
   const apache = asRecord(data.apache);
-  // Relative paths share the inventory's directory, so comparing them resolved against any one directory is enough.
-  const at = (p: unknown) => (typeof p === 'string' ? resolve('/', p) : undefined);
+  const at = (p: unknown) => (typeof p === 'string' ? resolve(dir, p) : undefined);
   const wsgiDir = at(apache.wsgi_dir);
   const issues: SchemaIssue[] = [];
   for (const key of ['conf_file', 'user_file'] as const) {

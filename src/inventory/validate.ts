@@ -27,7 +27,7 @@ export function validateInventoryText(file: string, text: string): Validation {
   const data = parsed.data;
   const ruleIssues =
     data !== null && typeof data === 'object' && !Array.isArray(data)
-      ? rules.flatMap((rule) => rule(data as Record<string, unknown>, parsed.doc))
+      ? rules.flatMap((rule) => rule(data as Record<string, unknown>, parsed.doc, dirname(file)))
       : [];
   const locate = (issue: SchemaIssue): Problem => ({
     file,

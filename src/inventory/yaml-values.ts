@@ -11,13 +11,29 @@ const maxAliasCount = 100;
 
 const deref = (doc: Document, node: unknown): unknown => (isAlias(node) ? node.resolve(doc) : node);
 
+/** Each mapping's values by key text, built once: a find() per lookup is quadratic in groups. */
+const indexes = new WeakMap<object, Map<string, unknown>>();
+
+function valueAt(doc: Document, map: object & { items: Pair[] }, key: string): unknown {
+  let index = indexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) {
+      const text = keyText(pair.key, doc);
+      if (!index.has(text)) index.set(text, pair.value);
+    }
+    indexes.set(map, index);
+  }
+  return index.get(key);
+}
+
 /** The pairs of the mapping at `path`, following aliases on the way. */
 function mapPairs(doc: Document, path: string[]): Pair[] {
   let node: unknown = doc.contents;
   for (const segment of path) {
     node = deref(doc, node);
     if (!isMap(node)) return [];
-    node = node.items.find((p) => keyText(p.key, doc) === segment)?.value;
+    node = valueAt(doc, node as object & { items: Pair[] }, segment);
   }
   node = deref(doc, node);
   return isMap(node) ? (node.items as Pair[]) : [];
