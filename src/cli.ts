@@ -91,7 +91,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     .option('--detach', 'start it in the background and return', false)
     .option('--stop', 'stop the private Apache started with --detach', false)
     .action(async (o) =>
-      setExit(await serveCommand({ inventory: inventory(), port: o.port, detach: o.detach, stop: o.stop }, io)),
+      setExit(await serveCommand({ inventory: inventory(), lockTimeoutMs: program.opts().lockTimeout * 1000, port: o.port, detach: o.detach, stop: o.stop }, io)),
     );
 
   const lifecycle = (o: { json: boolean; timeout: number }) => ({

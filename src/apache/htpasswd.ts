@@ -29,11 +29,6 @@ export async function bcryptEntry(user: string, password: string): Promise<strin
   return line;
 }
 
-export interface HtpasswdEntry {
-  user: string;
-  line: string;
-}
-
 /** Parse an htpasswd file, keeping every line that is not a user entry (comments, blanks) as it is. */
 export function parseHtpasswd(text: string): { lines: string[]; users: Map<string, number> } {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');

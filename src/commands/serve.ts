@@ -1,6 +1,7 @@
 import { ExitCode } from '../exit-codes.js';
 import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
+import { withSession } from '../lifecycle/inventory-session.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Io } from '../io.js';
 import { render } from '../plan/plan-render.js';
@@ -10,6 +11,7 @@ import { serverPaths, startServer, stopServer } from '../apache/private-server.j
 
 export interface ServeOptions {
   inventory: string;
+  lockTimeoutMs: number;
   port: number;
   detach: boolean;
   stop: boolean;
@@ -30,7 +32,8 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
       `install them as root: ${aptGetLine}`,
     );
   }
-  await render(inventory);
+  // Rendering writes files: under the lock, like every other command that does.
+  await withSession(options.inventory, options.lockTimeoutMs, (session) => render(session.inventory));
   for (const warning of await warnings(inventory, paths.pidFile)) io.err(`warning: ${warning}\n`);
   const server = await startServer(paths, options.port, inventory.apache.confFile, process.getuid?.() === 0);
   io.out(

@@ -47,5 +47,3 @@ export const daemonOptionTypes = {
   'newrelic-config-file': 'string',
   'newrelic-environment': 'string',
 } as const satisfies Record<string, 'integer' | 'string'>;
-
-export type DaemonOptionName = keyof typeof daemonOptionTypes;

@@ -1,5 +1,6 @@
 /** Find and read the inventory file (the only side effects of this folder). */
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InventoryError, UserError } from '../errors.js';
 import type { Inventory } from './types.js';
@@ -13,12 +14,14 @@ export function inventoryPath(option: string | undefined, env: NodeJS.ProcessEnv
   return resolve(cwd, option ?? (env.PLEXCTL_INVENTORY || 'plex.yaml'));
 }
 
-export async function readInventoryText(file: string): Promise<string> {
+/** The inventory exists, is a readable file and is not too large; reads nothing. */
+export async function checkInventoryFile(file: string): Promise<void> {
   let size: number;
   try {
     const info = await stat(file);
     if (info.isDirectory()) throw new UserError(`${file}: is a directory, not an inventory file`, 'name the YAML file with -i FILE');
     size = info.size;
+    await access(file, constants.R_OK);
   } catch (error) {
     if (error instanceof UserError) throw error;
     throw fileError(file, error);
@@ -26,6 +29,10 @@ export async function readInventoryText(file: string): Promise<string> {
   if (size > maxInventoryBytes) {
     throw new UserError(`${file}: ${size} bytes is larger than the ${maxInventoryBytes}-byte limit for an inventory`);
   }
+}
+
+export async function readInventoryText(file: string): Promise<string> {
+  await checkInventoryFile(file);
   try {
     const bytes = await readFile(file);
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);

@@ -65,7 +65,7 @@ function unrepresentable(value: unknown, path: KeyPath): SchemaIssue[] {
       ...(k !== null && typeof k === 'object'
         ? [{ path, at: 'value' as const, message: 'has a list or mapping as a key, which Python cannot use as a dict key' }]
         : unrepresentable(k, path)),
-      ...unrepresentable(v, [...path, keyText(k)]),
+      ...unrepresentable(v, [...path, pathSegment(k)]),
     ]);
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
@@ -87,8 +87,8 @@ const valuesRepresentable: Rule = (data, doc) =>
     ];
   });
 
-/** A mapping key's text for a key path. */
-function keyText(key: unknown): string {
+/** A settings-mapping key (any scalar) as a key-path segment. */
+function pathSegment(key: unknown): string {
   return typeof key === 'string' ? key : String(key);
 }
 
@@ -122,7 +122,7 @@ function pythonKeyCollisions(value: unknown, path: KeyPath): SchemaIssue[] {
       issues.push({ path, at: 'value', message: `keys ${quote(String(seen.get(norm)))} and ${quote(String(k))} are the same key in Python (1, 1.0 and true are equal); keep one` });
     }
     seen.set(norm, k);
-    issues.push(...pythonKeyCollisions(v, [...path, keyText(k)]));
+    issues.push(...pythonKeyCollisions(v, [...path, pathSegment(k)]));
   }
   return issues;
 }

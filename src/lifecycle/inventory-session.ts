@@ -3,7 +3,7 @@
  * inventory is read and validated once, and edits are validated before anything is written.
  */
 import { InventoryError, UserError, formatProblem } from '../errors.js';
-import { readInventoryText } from '../inventory/load.js';
+import { checkInventoryFile, readInventoryText } from '../inventory/load.js';
 import type { Inventory } from '../inventory/types.js';
 import { validateInventoryText } from '../inventory/validate.js';
 import { acquireLock } from '../lock/file-lock.js';
@@ -23,7 +23,7 @@ export const lockPathOf = (inventoryFile: string) => `${inventoryFile}.lock`;
 export async function withSession<T>(file: string, lockTimeoutMs: number, work: (session: Session) => Promise<T>): Promise<T> {
   const absolute = resolve(file);
   // A missing or unreadable inventory is the clearer error, before any lock file is created.
-  await readInventoryText(absolute);
+  await checkInventoryFile(absolute);
   const lock = await acquireLock(lockPathOf(absolute), { timeoutMs: lockTimeoutMs });
   try {
     const text = await readInventoryText(absolute);
