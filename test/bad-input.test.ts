@@ -14,7 +14,7 @@ import { describe, test } from 'node:test';
 import { execa } from 'execa';
 import { loadInventory } from '../src/inventory/load.js';
 import { setPassword } from '../src/lifecycle/passwords.js';
-import { render } from '../src/plan/plan-render.js';
+import { writeGeneratedFiles as render } from '../src/apply/write-generated-files.js';
 import { inventoryYaml, makeTempDir, plexctl, repoRoot, type CliResult } from './helpers/e2e.js';
 
 const bin = join(repoRoot, 'bin', 'plexctl.js');

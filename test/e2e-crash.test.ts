@@ -15,7 +15,7 @@ import { execa } from 'execa';
 import { validateInventoryText } from '../src/inventory/validate.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { setUserGroup } from '../src/inventory/edit.js';
-import { renderFiles } from '../src/render/render.js';
+import { renderFiles } from '../src/render/generated-files.js';
 import { parseHtpasswd, withEntry } from '../src/apache/htpasswd.js';
 import { httpGet, inventoryYaml, requireApache, startSite, type Site, type SiteSpec } from './helpers/e2e.js';
 import { describeRun, isAlive, prng, readOrUndefined, runPlexctl, snapshot, spawnPlexctl, tempFiles, type Finished } from './helpers/hostile.js';

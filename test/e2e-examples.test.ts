@@ -8,7 +8,7 @@ import { serverConfig, serverPaths, runApache } from '../src/apache/private-serv
 import { loadInventory } from '../src/inventory/load.js';
 import { applyFileChanges } from '../src/apply/apply-files.js';
 import { planFiles } from '../src/plan/file-plan.js';
-import { renderFiles } from '../src/render/render.js';
+import { renderFiles } from '../src/render/generated-files.js';
 import { makeTempDir, repoRoot, requireApache } from './helpers/e2e.js';
 
 it('apache2 -t accepts the configuration rendered from every example inventory', { timeout: 60_000 }, async (t) => {

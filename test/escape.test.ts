@@ -12,7 +12,7 @@ import type { SettingValue } from '../src/inventory/types.js';
 import { validateInventoryText } from '../src/inventory/validate.js';
 import { apacheArg, apacheQuoted, UnsafeApacheText } from '../src/render/escape-apache.js';
 import { pyStr, pyValue } from '../src/render/escape-python.js';
-import { renderFiles } from '../src/render/render.js';
+import { renderFiles } from '../src/render/generated-files.js';
 
 const PYTHON = '/usr/bin/python3';
 /** Printable ASCII only: no byte of a literal can depend on the file's encoding or end a line. */

@@ -28,8 +28,9 @@ import type { Inventory, SettingValue } from '../src/inventory/types.js';
 import { validateInventoryText } from '../src/inventory/validate.js';
 import { applyFileChanges } from '../src/apply/apply-files.js';
 import { planFiles, type ActualFiles, type FileChange } from '../src/plan/file-plan.js';
-import { readActualFiles } from '../src/plan/read-actual.js';
-import { byteOrder, renderFiles, type DesiredFile, type FileKind } from '../src/render/render.js';
+import { readActualFiles } from '../src/observe/actual-files.js';
+import { byteOrder, renderFiles } from '../src/render/generated-files.js';
+import type { DesiredFile, FileKind } from '../src/model/files.js';
 import { runApache, serverConfig, serverPaths } from '../src/apache/private-server.js';
 import { makeTempDir, requireApache } from './helpers/e2e.js';
 

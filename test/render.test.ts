@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateInventoryText } from '../src/inventory/validate.js';
 import type { Inventory } from '../src/inventory/types.js';
-import { renderFiles, renderProcmap } from '../src/render/render.js';
+import { renderFiles, renderProcmap } from '../src/render/generated-files.js';
 import { repoRoot } from './helpers/e2e.js';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'render');

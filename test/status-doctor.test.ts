@@ -10,8 +10,9 @@ import {
   namesMissingFromBinary,
   parseLoadedModules,
   pathPrefixes,
-} from '../src/doctor/checks.js';
-import { buildStatus, formatStatus, formatUptime, isStale, staleToleranceMs, type StatusInput } from '../src/status/status.js';
+} from '../src/apache/doctor-checks.js';
+import { buildStatus, formatStatus, formatUptime, isStale, type StatusInput } from '../src/status/status.js';
+import { clockToleranceMs as staleToleranceMs } from '../src/poll.js';
 import { daemonPids, makeTempDir, plexctl, repoRoot, requireApache, startSite, type Site } from './helpers/e2e.js';
 
 describe('status logic (pure)', () => {

@@ -3,6 +3,7 @@
  * `(wsgi:GROUP)` padded with spaces; its parent is the Apache parent (the PID in the pid file).
  */
 import { readFile } from 'node:fs/promises';
+import { daemonTitle } from './name-limits.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -20,7 +21,7 @@ export const listProcesses: ProcessLister = async () => {
   return (await psList({ all: true })).map((p) => ({ pid: p.pid, ppid: p.ppid, cmd: p.cmd ?? p.name }));
 };
 
-export const daemonTitle = (group: string) => `(wsgi:${group})`;
+export { daemonTitle };
 
 /** argv[0], trailing spaces removed, is exactly `(wsgi:GROUP)`: django1 never matches django10. */
 export function isDaemonOf(cmd: string, group: string): boolean {

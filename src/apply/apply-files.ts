@@ -1,16 +1,17 @@
 /**
+ * The apply layer, the only place that writes generated files (side effects).
  * Carry out file changes. If one fails, every change already made is undone (each file back to
  * its old content, created files removed, deleted files restored) before the error is rethrown.
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { FileChange } from '../plan/file-plan.js';
+import type { FileChange } from '../model/files.js';
+import { descriptorOf } from '../render/generated-files.js';
 import { removeFile, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 import { buildDbm } from './dbm-map.js';
 import { UserError } from '../errors.js';
 
-/** Generated files are read by Apache's user (the daemons), so new ones are world-readable. */
-const generatedFileMode = 0o644;
+/** Directories plexctl creates are searchable by Apache's user (the daemons read the scripts). */
 const generatedDirMode = 0o755;
 
 export async function applyFileChanges(changes: FileChange[]): Promise<void> {
@@ -40,16 +41,17 @@ export async function applyFileChanges(changes: FileChange[]): Promise<void> {
 }
 
 async function applyOne(change: FileChange): Promise<void> {
-  if (change.kind === 'procmap-dbm') return applyDbm(change);
+  const descriptor = descriptorOf(change.kind);
+  if (descriptor.writer === 'dbm') return applyDbm(change, descriptor.mode);
   if (change.action === 'delete') {
     await removeFile(change.path);
   } else {
-    await writeFileAtomic(change.path, change.after!, { mode: generatedFileMode, freshMtime: change.kind === 'procmap' });
+    await writeFileAtomic(change.path, change.after!, { mode: descriptor.mode, freshMtime: descriptor.freshMtime });
   }
 }
 
 /** procmap-dbm's path is the sha256 file beside the DBM; the DBM is built first, the sha256 last. */
-async function applyDbm(change: FileChange): Promise<void> {
+async function applyDbm(change: FileChange, mode: number): Promise<void> {
   const dbm = change.path.replace(/\.sha256$/, '');
   if (change.action === 'delete') {
     await removeFile(change.path);
@@ -58,8 +60,8 @@ async function applyDbm(change: FileChange): Promise<void> {
   }
   // Undo carries no source text: the next run rebuilds from procmap.txt.
   if (change.dbmSource === undefined) return;
-  await buildDbm(dbm, change.dbmSource);
-  await writeFileAtomic(change.path, change.after!, { mode: generatedFileMode });
+  await buildDbm(dbm, change.dbmSource, mode);
+  await writeFileAtomic(change.path, change.after!, { mode });
 }
 
 /** The inverse of each change, in reverse order. */

@@ -11,7 +11,7 @@ import { freshMtime, statOrUndefined, syncDir } from './atomic-write.js';
 
 export const httxt2dbm = '/usr/sbin/httxt2dbm';
 
-export async function buildDbm(dbmPath: string, source: string): Promise<void> {
+export async function buildDbm(dbmPath: string, source: string, mode: number): Promise<void> {
   const dir = dirname(dbmPath);
   const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const text = join(dir, `.procmap-src.${tag}.plexctl-tmp`);
@@ -21,7 +21,7 @@ export async function buildDbm(dbmPath: string, source: string): Promise<void> {
     await writeFile(text, source, { mode: 0o600 });
     const result = await exec(httxt2dbm, ['-i', text, '-o', built], { reject: false, all: true, extendEnv: false, env: { PATH: '/usr/sbin:/usr/bin:/bin' } });
     if (result.exitCode !== 0) throw new Error(`${httxt2dbm} failed: ${result.all || result.message}`);
-    await chmod(built, previous ? previous.mode & 0o7777 : 0o644);
+    await chmod(built, previous ? previous.mode & 0o7777 : mode);
     // Apache re-reads a map only when its mtime changes.
     if (previous) await utimes(built, new Date(), new Date(freshMtime(previous)));
     await rename(built, dbmPath);

@@ -1,9 +1,9 @@
 import { ExitCode } from '../exit-codes.js';
 import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { formatReconcilePlan, planJson } from '../reconcile/format.js';
+import { formatReconcilePlan, planJson } from './format-plan.js';
 import { computePlan } from '../reconcile/reconcile.js';
-import { isPending } from '../reconcile/reconcile-plan.js';
+import { isPending } from '../plan/reconcile-plan.js';
 
 export interface PlanOptions {
   inventory: string;

@@ -1,9 +1,11 @@
 import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
-import { withSession } from '../lifecycle/inventory-session.js';
-import { formatReconcilePlan, planJson } from '../reconcile/format.js';
+import { withSession } from '../session.js';
+import type { Event } from '../model/events.js';
+import { formatReconcilePlan, planJson } from './format-plan.js';
+import { eventText } from './words.js';
 import { reconcile } from '../reconcile/reconcile.js';
-import { isPending } from '../reconcile/reconcile-plan.js';
+import { isPending } from '../plan/reconcile-plan.js';
 
 export interface ReconcileCommandOptions {
   inventory: string;
@@ -19,11 +21,11 @@ export interface ReconcileCommandOptions {
  * errors on stderr (the CLI prints them); --json for machines.
  */
 export async function reconcileCommand(options: ReconcileCommandOptions, io: Io): Promise<ExitCode> {
-  const actions: { at: string; action: string }[] = [];
-  const report = (action: string) => {
-    const entry = { at: new Date().toISOString(), action };
+  const actions: ({ at: string } & Event)[] = [];
+  const report = (event: Event) => {
+    const entry = { at: new Date().toISOString(), ...event };
     actions.push(entry);
-    if (!options.json) io.out(`${entry.at} ${action}\n`);
+    if (!options.json) io.out(`${entry.at} ${eventText(event)}\n`);
   };
   const plan = await withSession(options.inventory, options.lockTimeoutMs, (session) =>
     reconcile(session.inventory, { dryRun: options.dryRun, timeoutMs: options.timeoutMs }, report),

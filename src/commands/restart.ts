@@ -1,10 +1,9 @@
 import { ExitCode } from '../exit-codes.js';
-import { UserError } from '../errors.js';
-import { didYouMean } from '../inventory/did-you-mean.js';
+import { requireGroup } from '../inventory/lookup.js';
 import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { formatRestart } from '../lifecycle/format.js';
-import { restartGroups } from '../lifecycle/restart.js';
+import { webServerOf } from '../server/for-inventory.js';
+import { formatRestart } from './format-steps.js';
 
 export interface RestartOptions {
   inventory: string;
@@ -15,12 +14,9 @@ export interface RestartOptions {
 
 export async function restartCommand(options: RestartOptions, io: Io): Promise<ExitCode> {
   const inventory = await loadInventory(options.inventory);
-  const names = inventory.groups.map((g) => g.name);
-  for (const group of options.groups) {
-    if (!names.includes(group)) throw new UserError(`group "${group}" is not in the inventory${didYouMean(group, names)}`, `the groups are: ${names.join(', ')}`);
-  }
-  const report = await restartGroups(inventory, [...new Set(options.groups)], { timeoutMs: options.timeoutMs });
+  for (const group of options.groups) requireGroup(inventory, group);
+  const report = await webServerOf(inventory).restartGroups([...new Set(options.groups)], { timeoutMs: options.timeoutMs });
   io.out(options.json ? json(report) : formatRestart(report));
-  if (!report.apache.running) return ExitCode.failed;
+  if (!report.server.running) return ExitCode.failed;
   return report.groups.every((g) => g.done) ? ExitCode.ok : ExitCode.failed;
 }

@@ -1,10 +1,10 @@
 import { ExitCode } from '../exit-codes.js';
 import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
-import { withSession } from '../lifecycle/inventory-session.js';
+import { withSession } from '../session.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Io } from '../io.js';
-import { render } from '../plan/plan-render.js';
+import { writeGeneratedFiles } from '../apply/write-generated-files.js';
 import { statOrUndefined } from '../apply/atomic-write.js';
 import { aptGetLine, findMissing } from '../apache/prerequisites.js';
 import { serverPaths, startServer, stopServer } from '../apache/private-server.js';
@@ -33,7 +33,7 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
     );
   }
   // Rendering writes files: under the lock, like every other command that does.
-  await withSession(options.inventory, options.lockTimeoutMs, (session) => render(session.inventory));
+  await withSession(options.inventory, options.lockTimeoutMs, (session) => writeGeneratedFiles(session.inventory));
   for (const warning of await warnings(inventory, paths.pidFile)) io.err(`warning: ${warning}\n`);
   const server = await startServer(paths, options.port, inventory.apache.confFile, process.getuid?.() === 0);
   io.out(

@@ -1,17 +1,17 @@
 import { stat } from 'node:fs/promises';
-import { apacheState, groupDaemons, listProcesses, type ProcessLister } from '../apache/daemons.js';
-import { processFacts } from '../apache/proc.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { planRender } from '../plan/plan-render.js';
+import { desiredAgainstDisk } from '../observe/actual-files.js';
 import { generatedPaths } from '../render/files.js';
-import { buildStatus, formatStatus, type DaemonFacts, type ScriptTime, type StatusInput } from '../status/status.js';
+import { webServerOf } from '../server/for-inventory.js';
+import type { WebServer } from '../server/web-server.js';
+import { buildStatus, formatStatus, type ScriptTime, type StatusInput } from '../status/status.js';
 
 export interface StatusOptions {
   inventory: string;
   json: boolean;
-  lister?: ProcessLister;
+  server?: WebServer;
 }
 
 async function scriptTime(path: string): Promise<ScriptTime> {
@@ -25,37 +25,24 @@ async function scriptTime(path: string): Promise<ScriptTime> {
 /** Informational: exit 0 whatever it finds; 1 only when it cannot report (the inventory is refused). */
 export async function statusCommand(options: StatusOptions, io: Io): Promise<ExitCode> {
   const inventory = await loadInventory(options.inventory);
-  const processes = await (options.lister ?? listProcesses)();
-  const apache = await apacheState(inventory.apache.pidFile, processes);
+  const observed = await (options.server ?? webServerOf(inventory)).observe();
   const paths = generatedPaths(inventory);
-  const daemons = new Map<string, DaemonFacts[]>();
-  if (apache.running) {
-    for (const group of inventory.groups) {
-      const pids = groupDaemons(processes, apache.pid, group.name);
-      const facts = await Promise.all(pids.map(processFacts));
-      daemons.set(
-        group.name,
-        // A daemon that exited since the listing has no facts: leave it out.
-        facts.flatMap((f) => (f ? [{ pid: f.pid, startedAtMs: f.startedAt.getTime(), rssBytes: f.rssBytes }] : [])),
-      );
-    }
-  }
   const groupScripts = new Map(
     await Promise.all(inventory.groups.map(async (g) => [g.name, await scriptTime(paths.group(g.name))] as const)),
   );
   let drift: StatusInput['drift'];
   try {
-    drift = await planRender(inventory);
+    drift = await desiredAgainstDisk(inventory);
   } catch (error) {
     drift = { error: error instanceof Error ? error.message : String(error) };
   }
   const report = buildStatus({
     inventoryFile: inventory.file,
     pidFile: inventory.apache.pidFile,
-    apache,
+    apache: observed.server,
     groups: inventory.groups.map((g) => g.name),
     users: inventory.users,
-    daemons,
+    daemons: observed.daemons,
     mainScript: await scriptTime(paths.main),
     groupScripts,
     drift,

@@ -2,12 +2,12 @@ import { ExitCode } from '../exit-codes.js';
 import { UserError } from '../errors.js';
 import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { formatSteps } from '../lifecycle/format.js';
-import { withSession } from '../lifecycle/inventory-session.js';
+import { formatSteps } from './format-steps.js';
+import { withSession } from '../session.js';
 import { setPassword } from '../lifecycle/passwords.js';
 import { StepsFailed } from '../lifecycle/steps.js';
 import { addUser, listUsers, moveUser, removeUserFromSite, type LifecycleReport } from '../lifecycle/users.js';
-import type { Session } from '../lifecycle/inventory-session.js';
+import type { Session } from '../session.js';
 
 export interface UserCommandOptions {
   inventory: string;

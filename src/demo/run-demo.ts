@@ -42,7 +42,7 @@ async function demo(): Promise<number> {
   console.log('\nTry it: each user is served by their own process group (see "group" and "GREETING"):');
   for (const { user } of inventory.users) console.log(`  curl -u ${user}:${passwordOf(user)} http://127.0.0.1:${port}/`);
   console.log(`  curl -i http://127.0.0.1:${port}/            # no credentials: 401`);
-  console.log(`\nSee the daemons: ps -eo pid,ppid,args | grep '(wsgi:'`);
+  console.log(`\nSee the daemons: ps -eo pid,ppid,args | grep wsgi:`);
   console.log(`The inventory: ${inventoryFile}`);
   if (process.argv.includes('--detach')) {
     console.log('Stop it with: npm run demo:stop');

@@ -1,7 +1,7 @@
 /**
  * The WSGIDaemonProcess options of mod_wsgi 4.9, with the JSON type each takes in the inventory.
  * `display-name` is absent on purpose: plexctl always sets `display-name=%{GROUP}`, because
- * `plexctl restart` finds a group's daemons by their `(wsgi:NAME)` process title.
+ * `plexctl restart` finds a group's daemons by their process title.
  */
 export const daemonOptionTypes = {
   processes: 'integer',

@@ -7,6 +7,7 @@ import type { KeyPath, SchemaIssue } from './check-schema.js';
 import type { Document } from 'yaml';
 import { didYouMean } from './did-you-mean.js';
 import { quote } from './quote.js';
+import { titleProblem } from '../apache/name-limits.js';
 import { settingsOf, userKeys } from './yaml-values.js';
 import { resolve } from 'node:path';
 
@@ -31,22 +32,17 @@ const usersMapToExistingGroups: Rule = (data) => {
 };
 
 /**
- * mod_wsgi writes `(wsgi:NAME)` over Apache's argv[0] and cuts it at argv[0]'s length; a cut title
- * could match another group. The schema's limit fits /usr/sbin/apache2; a shorter binary path
- * given in `apache.ctl` leaves less room.
+ * A group's process title must fit in Apache's argv[0] (see titleProblem). The schema's limit fits
+ * /usr/sbin/apache2; a shorter binary path given in `apache.ctl` leaves less room.
  */
 const titlesFitArgv0: Rule = (data) => {
   const ctl = asRecord(data.apache).ctl;
   const argv0 = Array.isArray(ctl) && typeof ctl[0] === 'string' ? ctl[0] : '';
   if (!['apache2', 'httpd'].includes(basename(argv0))) return [];
-  const room = argv0.length - '(wsgi:)'.length;
-  return Object.keys(asRecord(data.groups))
-    .filter((name) => name.length > room)
-    .map((name) => ({
-      path: ['groups', name],
-      at: 'key' as const,
-      message: `the process title (wsgi:${name}) does not fit in argv[0] "${argv0}" (${room} characters of room); use a shorter group name`,
-    }));
+  return Object.keys(asRecord(data.groups)).flatMap((name) => {
+    const message = titleProblem(name, argv0);
+    return message === undefined ? [] : [{ path: ['groups', name], at: 'key' as const, message }];
+  });
 };
 
 /** A lone UTF-16 surrogate (from a YAML "\uD800" escape) cannot be encoded for Python or the OS. */

@@ -6,6 +6,7 @@
  * `rules.ts`.
  */
 import { daemonOptionTypes } from './daemon-options.js';
+import { groupNameRuleText, maxGroupNameLength, maxUserNameLength, userFileDescription, userNameRuleText } from '../apache/name-limits.js';
 
 export interface Schema {
   $schema?: string;
@@ -47,24 +48,19 @@ const plainText: Schema = {
   errorMessage: 'must not contain control characters',
 };
 
-/** Longest group name whose `(wsgi:NAME)` title fits in argv[0] of `/usr/sbin/apache2` (17 characters). */
-export const maxGroupNameLength = 10;
-/** Longest user name: REMOTE_USER, a map key and an htpasswd name (htpasswd stops at 255 bytes). */
-export const maxUserNameLength = 64;
+export { maxGroupNameLength, maxUserNameLength };
 
 const groupName: Schema = {
   type: 'string',
   pattern: '^[A-Za-z][A-Za-z0-9_-]*$',
   maxLength: maxGroupNameLength,
-  errorMessage:
-    'a group name starts with a letter and has only letters, digits, "_" and "-" (it is used in Apache directives, file names and the (wsgi:NAME) process title)',
+  errorMessage: groupNameRuleText,
 };
 const userName: Schema = {
   type: 'string',
   pattern: '^(?!#)[^\\s:\\u0000-\\u001f\\u007f-\\u009f]+$',
   maxLength: maxUserNameLength,
-  errorMessage:
-    'a user name must not contain whitespace, ":" or control characters, nor start with "#" (it is a map key and an htpasswd name)',
+  errorMessage: userNameRuleText,
 };
 
 const daemonOptions: Schema = {
@@ -161,7 +157,7 @@ export const inventorySchema: Schema = {
           errorMessage:
             'must not contain a double quote, a backslash, "*", "?", "[", "]", a control character, "${" or "%{" (it is the path of a <Directory> section, where *?[] are wildcards)',
         },
-        user_file: path('the htpasswd file of the site\'s users'),
+        user_file: path(userFileDescription),
         realm: {
           ...apacheText,
           pattern: '^[^"\\\\$%\\u0000-\\u001f\\u007f]*$',

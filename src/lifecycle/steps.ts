@@ -3,17 +3,21 @@
  * which steps were done and which were not; running it again (or reconcile) completes the work.
  */
 import { UserError } from '../errors.js';
+import type { Event } from '../model/events.js';
 
 export interface StepResult {
   name: string;
   status: 'done' | 'skipped' | 'failed' | 'not done';
-  detail?: string;
+  /** What the step did (done), as events. */
+  events?: Event[];
+  /** Why it failed (failed). */
+  error?: string;
 }
 
 export interface Step {
   name: string;
-  /** Returns a detail line, or `false` when there was nothing to do. */
-  run(): Promise<string | false | void>;
+  /** Returns what it did, or `false` when there was nothing to do. */
+  run(): Promise<Event[] | false>;
 }
 
 export class StepsFailed extends UserError {
@@ -34,10 +38,10 @@ export async function runSteps(steps: Step[]): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const [i, step] of steps.entries()) {
     try {
-      const detail = await step.run();
-      results.push({ name: step.name, status: detail === false ? 'skipped' : 'done', ...(typeof detail === 'string' ? { detail } : {}) });
+      const events = await step.run();
+      results.push(events === false ? { name: step.name, status: 'skipped' } : { name: step.name, status: 'done', events });
     } catch (error) {
-      results.push({ name: step.name, status: 'failed', detail: error instanceof Error ? error.message : String(error) });
+      results.push({ name: step.name, status: 'failed', error: error instanceof Error ? error.message : String(error) });
       results.push(...steps.slice(i + 1).map((s): StepResult => ({ name: s.name, status: 'not done' })));
       throw new StepsFailed(results, error);
     }

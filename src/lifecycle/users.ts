@@ -6,19 +6,21 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { generatedPaths } from '../render/files.js';
-import { didYouMean } from '../inventory/did-you-mean.js';
 import { removeUser, setUserGroup } from '../inventory/edit.js';
 import type { Inventory } from '../inventory/types.js';
+import { requireGroup, requireUser, usersOf } from '../inventory/lookup.js';
 import { writeFileAtomic } from '../apply/atomic-write.js';
 import { applyFileChanges } from '../apply/apply-files.js';
-import { planFiles, type FileChange } from '../plan/file-plan.js';
-import { readActualFiles } from '../plan/read-actual.js';
-import { isMapKind, renderFiles } from '../render/render.js';
-import { readHtpasswd, parseHtpasswd, withEntry, writeHtpasswd } from '../apache/htpasswd.js';
-import { apacheGid } from '../apache/system-user.js';
+import { credentialsOf } from '../credentials/for-inventory.js';
+import { fileEvent, type Event } from '../model/events.js';
+import type { FileChange } from '../model/files.js';
+import { desiredAgainstDisk } from '../observe/actual-files.js';
+import { isRoutingKind } from '../render/generated-files.js';
+import { webServerOf } from '../server/for-inventory.js';
+import type { RestartReport, WebServer } from '../server/web-server.js';
+import type { Session } from '../session.js';
 import { setPassword } from './passwords.js';
-import { restartGroups, type RestartReport } from './restart.js';
-import type { Session } from './inventory-session.js';
+import { restartOnAdd, restartOnMove, restartOnRemove, restartOnResume } from './restart-decisions.js';
 import { runSteps, type Step, type StepResult } from './steps.js';
 
 export interface LifecycleReport {
@@ -28,29 +30,13 @@ export interface LifecycleReport {
 
 export interface LifecycleOptions {
   restartTimeoutMs: number;
+  server?: WebServer;
 }
 
+/** The file plan, split into the routing map (written last when adding, first when removing) and the rest. */
 async function planFor(inventory: Inventory): Promise<{ map: FileChange[]; other: FileChange[] }> {
-  const desired = renderFiles(inventory);
-  const changes = planFiles(desired, await readActualFiles(desired, inventory.apache.wsgiDir));
-  return { map: changes.filter((c) => isMapKind(c.kind)), other: changes.filter((c) => !isMapKind(c.kind)) };
-}
-
-const usersOf = (inventory: Inventory, group: string) => inventory.users.filter((u) => u.group === group);
-
-function requireGroup(inventory: Inventory, group: string): void {
-  const names = inventory.groups.map((g) => g.name);
-  if (!names.includes(group)) {
-    throw new UserError(`group "${group}" is not in the inventory${didYouMean(group, names)}`, `the groups are: ${names.join(', ')}`);
-  }
-}
-
-function requireUser(inventory: Inventory, user: string): string {
-  const mapping = inventory.users.find((u) => u.user === user);
-  if (!mapping) {
-    throw new UserError(`user "${user}" is not in the inventory${didYouMean(user, inventory.users.map((u) => u.user))}`, 'see `plexctl user list`');
-  }
-  return mapping.group;
+  const changes = await desiredAgainstDisk(inventory);
+  return { map: changes.filter((c) => isRoutingKind(c.kind)), other: changes.filter((c) => !isRoutingKind(c.kind)) };
 }
 
 function writeFilesStep(name: string, changes: FileChange[]): Step {
@@ -59,7 +45,7 @@ function writeFilesStep(name: string, changes: FileChange[]): Step {
     run: async () => {
       if (changes.length === 0) return false;
       await applyFileChanges(changes);
-      return changes.map((c) => `${c.action} ${c.path}`).join(', ');
+      return changes.map(fileEvent);
     },
   };
 }
@@ -70,12 +56,24 @@ function restartStep(inventory: Inventory, groups: () => string[], options: Life
     run: async () => {
       const wanted = groups();
       if (wanted.length === 0) return false;
-      report.restart = await restartGroups(inventory, wanted, { timeoutMs: options.restartTimeoutMs });
-      const { apache } = report.restart;
-      if (!apache.running) return `Apache is not running (${apache.reason}): no process was signalled`;
+      const server = options.server ?? webServerOf(inventory);
+      report.restart = await server.restartGroups(wanted, { timeoutMs: options.restartTimeoutMs });
+      const state = report.restart.server;
+      if (!state.running) return [{ kind: 'not-signalled', reason: state.reason }];
       const failed = report.restart.groups.filter((g) => !g.done);
       if (failed.length > 0) throw new UserError(failed.map((g) => g.problem).join('; '), 'raise --timeout, or see Apache\'s error log');
-      return report.restart.groups.map((g) => `${g.group}: ${g.oldPids.join(',') || '-'} -> ${g.newPids.join(',')}`).join('; ');
+      return report.restart.groups.map((g): Event => ({ kind: 'restarted', group: g.group, oldPids: g.oldPids, newPids: g.newPids }));
+    },
+  };
+}
+
+function passwordStep(inventory: Inventory, user: string, password: string | undefined): Step {
+  return {
+    name: 'password',
+    run: async () => {
+      if (password === undefined) return false;
+      await setPassword(inventory, user, password);
+      return [{ kind: 'password', change: 'set', users: [user], location: credentialsOf(inventory).location }];
     },
   };
 }
@@ -98,21 +96,17 @@ export async function addUser(
   const text = setUserGroup(session.text, request.user, target);
   const next = session.validateEdit(text, `user "${request.user}"`);
   const files = await planFor(next);
-  const freshTenant = usersOf(inventory, target).length === 0;
+  const usersBefore = usersOf(inventory, target).length;
   const report: LifecycleReport = { steps: [] };
   report.steps = await runSteps([
-    { name: 'inventory', run: async () => (await writeFileAtomic(session.file, text), `${request.user} -> ${target} in ${session.file}`) },
-    writeFilesStep('scripts', files.other),
-    restartStep(next, () => (freshTenant || files.other.some((c) => c.group === target) ? [target] : []), options, report),
-    writeFilesStep('procmap', files.map),
     {
-      name: 'password',
-      run: async () => {
-        if (request.password === undefined) return false;
-        await setPassword(next, request.user, request.password);
-        return `set in ${next.apache.userFile}`;
-      },
+      name: 'inventory',
+      run: async () => (await writeFileAtomic(session.file, text), [{ kind: 'inventory', change: 'set', user: request.user, group: target, file: session.file }]),
     },
+    writeFilesStep('scripts', files.other),
+    restartStep(next, () => restartOnAdd(target, usersBefore, files.other), options, report),
+    writeFilesStep('procmap', files.map),
+    passwordStep(next, request.user, request.password),
   ]);
   return report;
 }
@@ -133,25 +127,18 @@ async function resumeAdd(
   if (request.group !== undefined && request.group !== group) throw refuse();
   const procmap = await readFile(generatedPaths(inventory).procmap, 'utf8').catch(() => '');
   const mapped = procmap.split('\n').includes(`${request.user} ${group}`);
-  const hasPassword = parseHtpasswd(await readHtpasswd(inventory.apache.userFile)).users.has(request.user);
+  const hasPassword = await credentialsOf(inventory).has(request.user);
   if (mapped && (request.password === undefined || hasPassword)) throw refuse();
   const files = await planFor(inventory);
-  const alone = usersOf(inventory, group).length === 1;
+  const usersInGroup = usersOf(inventory, group).length;
   const report: LifecycleReport = { steps: [] };
   report.steps = await runSteps([
-    { name: 'inventory', run: async () => `${request.user} -> ${group} already there (completing an earlier add)` },
+    { name: 'inventory', run: async () => [{ kind: 'inventory', change: 'present', user: request.user, group, file: session.file }] },
     writeFilesStep('scripts', files.other),
     // The earlier add may have stopped before its restart; a fresh tenant still gets a fresh process.
-    restartStep(inventory, () => (!mapped && alone ? [group] : []), options, report),
+    restartStep(inventory, () => restartOnResume(group, mapped, usersInGroup), options, report),
     writeFilesStep('procmap', files.map),
-    {
-      name: 'password',
-      run: async () => {
-        if (request.password === undefined || hasPassword) return false;
-        await setPassword(inventory, request.user, request.password);
-        return `set in ${inventory.apache.userFile}`;
-      },
-    },
+    passwordStep(inventory, request.user, hasPassword ? undefined : request.password),
   ]);
   return report;
 }
@@ -161,24 +148,23 @@ export async function removeUserFromSite(session: Session, user: string, options
   const text = removeUser(session.text, user);
   const next = session.validateEdit(text, `removing "${user}"`);
   const files = await planFor(next);
-  const lastTenant = usersOf(next, group).length === 0;
+  const usersAfter = usersOf(next, group).length;
   const report: LifecycleReport = { steps: [] };
   report.steps = await runSteps([
     {
       name: 'password',
       run: async () => {
-        const userFile = next.apache.userFile;
-        const current = await readHtpasswd(userFile);
-        if (!parseHtpasswd(current).users.has(user)) return false;
-        await writeHtpasswd(userFile, withEntry(current, user, undefined), await apacheGid());
-        return `entry removed from ${userFile}`;
+        const credentials = credentialsOf(next);
+        const removed = await credentials.remove([user]);
+        if (removed.length === 0) return false;
+        return [{ kind: 'password', change: 'removed', users: removed, location: credentials.location }];
       },
     },
     writeFilesStep('procmap', files.map),
-    { name: 'inventory', run: async () => (await writeFileAtomic(session.file, text), `${user} removed from ${session.file}`) },
+    { name: 'inventory', run: async () => (await writeFileAtomic(session.file, text), [{ kind: 'inventory', change: 'removed', user, file: session.file }]) },
     writeFilesStep('scripts', files.other),
     // A former tenant's process must not live on: restart a group left without users.
-    restartStep(next, () => (lastTenant || files.other.some((c) => c.group === group) ? [group] : []), options, report),
+    restartStep(next, () => restartOnRemove(group, usersAfter, files.other), options, report),
   ]);
   return report;
 }
@@ -192,9 +178,12 @@ export async function moveUser(session: Session, user: string, group: string, op
   const files = await planFor(next);
   const report: LifecycleReport = { steps: [] };
   report.steps = await runSteps([
-    { name: 'inventory', run: async () => (await writeFileAtomic(session.file, text), `${user}: ${from} -> ${group} in ${session.file}`) },
+    {
+      name: 'inventory',
+      run: async () => (await writeFileAtomic(session.file, text), [{ kind: 'inventory', change: 'set', user, group, from, file: session.file }]),
+    },
     writeFilesStep('scripts', files.other),
-    restartStep(next, () => [...new Set(files.other.flatMap((c) => (c.group ? [c.group] : [])))], options, report),
+    restartStep(next, () => restartOnMove(files.other), options, report),
     writeFilesStep('procmap', files.map),
   ]);
   return report;
@@ -207,6 +196,6 @@ export interface UserRow {
 }
 
 export async function listUsers(inventory: Inventory): Promise<UserRow[]> {
-  const passwords = parseHtpasswd(await readHtpasswd(inventory.apache.userFile)).users;
+  const passwords = new Set(await credentialsOf(inventory).list());
   return inventory.users.map((u) => ({ ...u, password: passwords.has(u.user) }));
 }

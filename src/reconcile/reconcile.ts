@@ -1,30 +1,27 @@
 /**
- * Make the live server match the inventory. The only side effects are here and in the modules
- * it calls; what to do was decided by planReconcile.
+ * Make the live server match the inventory: the apply side of reconcile. What to do was decided
+ * by planReconcile (pure); the side effects are here and in the modules it calls. It reports what
+ * it does as events.
  */
 import { UserError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { applyFileChanges, undo } from '../apply/apply-files.js';
-import { configTest, gracefulRestart } from '../apache/ctl.js';
-import { daemonReady, groupDaemons, listProcesses, type ProcessLister } from '../apache/daemons.js';
-import { processFacts } from '../apache/proc.js';
-import { readHtpasswd, withEntry, writeHtpasswd } from '../apache/htpasswd.js';
-import { apacheGid } from '../apache/system-user.js';
-import { readPid } from '../apache/private-server.js';
-import { planFiles, type FileChange } from '../plan/file-plan.js';
-import { readActualFiles } from '../plan/read-actual.js';
-import { isMapKind, renderFiles } from '../render/render.js';
-import { restartGroups } from '../lifecycle/restart.js';
-import { readLiveState } from './live-state.js';
-import { clockSlackMs, isPending, planReconcile, type ReconcilePlan } from './reconcile-plan.js';
+import { credentialsOf } from '../credentials/for-inventory.js';
+import { fileEvent, type Emit } from '../model/events.js';
+import type { FileChange } from '../model/files.js';
+import { readActualFiles } from '../observe/actual-files.js';
+import { readLiveState } from '../observe/live-state.js';
+import { planFiles } from '../plan/file-plan.js';
+import { isPending, planReconcile, type ReconcilePlan } from '../plan/reconcile-plan.js';
+import { isRoutingKind, renderFiles } from '../render/generated-files.js';
+import { webServerOf } from '../server/for-inventory.js';
+import type { WebServer } from '../server/web-server.js';
 
 export interface ReconcileOptions {
   dryRun: boolean;
   timeoutMs: number;
-  lister?: ProcessLister;
+  server?: WebServer;
 }
-
-export type Report = (action: string) => void;
 
 /** Apache refused the new configuration: every file was restored and Apache was not signalled. */
 export class ApacheConfigRejected extends UserError {
@@ -34,79 +31,55 @@ export class ApacheConfigRejected extends UserError {
   }
 }
 
-export async function computePlan(inventory: Inventory, lister: ProcessLister = listProcesses): Promise<ReconcilePlan> {
+export async function computePlan(inventory: Inventory, server: WebServer = webServerOf(inventory)): Promise<ReconcilePlan> {
   const desired = renderFiles(inventory);
-  const [actual, live] = await Promise.all([readActualFiles(desired, inventory.apache.wsgiDir), readLiveState(inventory, lister)]);
-  return planReconcile(inventory, planFiles(desired, actual), live);
+  const [actual, live] = await Promise.all([readActualFiles(desired, inventory.apache.wsgiDir), readLiveState(desired, server, credentialsOf(inventory))]);
+  return planReconcile(inventory, desired, planFiles(desired, actual), live);
 }
 
-export async function reconcile(inventory: Inventory, options: ReconcileOptions, report: Report): Promise<ReconcilePlan> {
-  const lister = options.lister ?? listProcesses;
-  const plan = await computePlan(inventory, lister);
+export async function reconcile(inventory: Inventory, options: ReconcileOptions, emit: Emit): Promise<ReconcilePlan> {
+  const server = options.server ?? webServerOf(inventory);
+  const plan = await computePlan(inventory, server);
   if (options.dryRun || !isPending(plan)) return plan;
 
   if (plan.removePasswords.length > 0) {
-    const file = inventory.apache.userFile;
-    let text = await readHtpasswd(file);
-    for (const user of plan.removePasswords) text = withEntry(text, user, undefined);
-    await writeHtpasswd(file, text, await apacheGid());
-    report(`removed from ${file}: ${plan.removePasswords.join(', ')} (not in the inventory)`);
+    const credentials = credentialsOf(inventory);
+    const removed = await credentials.remove(plan.removePasswords);
+    emit({ kind: 'password', change: 'removed', users: removed, location: credentials.location, notInInventory: true });
   }
-  const map = plan.files.filter((f) => isMapKind(f.kind));
-  const others = plan.files.filter((f) => !isMapKind(f.kind));
-  await writeFiles(others, report);
+  const map = plan.files.filter((f) => isRoutingKind(f.kind));
+  const others = plan.files.filter((f) => !isRoutingKind(f.kind));
+  await writeFiles(others, emit);
 
   if (plan.graceful.length > 0) {
-    const test = await configTest(inventory.apache.ctl);
+    const test = await server.configTest();
     if (!test.ok) {
       await undo(others);
       throw new ApacheConfigRejected(test.output);
     }
     const startedAt = Date.now();
-    const graceful = await gracefulRestart(inventory.apache.ctl);
+    const graceful = await server.gracefulReload();
     if (!graceful.ok) {
       await undo(others);
       throw new ApacheConfigRejected(graceful.output);
     }
-    report(`graceful restart of Apache (${plan.graceful.join('; ')}): every group restarts`);
-    await waitForAllGroups(inventory, startedAt, options.timeoutMs, lister);
-    report(`every group serves again (${inventory.groups.length} groups)`);
+    emit({ kind: 'graceful', reasons: plan.graceful });
+    await server.waitForAllGroups(startedAt, options.timeoutMs);
+    emit({ kind: 'serving', groups: inventory.groups.length });
   } else if (plan.restart.length > 0) {
-    const restarted = await restartGroups(inventory, plan.restart.map((r) => r.group), { timeoutMs: options.timeoutMs, lister });
+    const restarted = await server.restartGroups(plan.restart.map((r) => r.group), { timeoutMs: options.timeoutMs });
     for (const r of restarted.groups) {
       if (!r.done) throw new UserError(r.problem ?? `${r.group} did not restart`, 'see Apache\'s error log, then run reconcile again');
-      const why = plan.restart.find((p) => p.group === r.group)?.reason;
-      report(`restarted ${r.group} (${why}): pid ${r.oldPids.join(',')} -> ${r.newPids.join(',')}`);
+      const reason = plan.restart.find((p) => p.group === r.group)?.reason;
+      emit({ kind: 'restarted', group: r.group, oldPids: r.oldPids, newPids: r.newPids, ...(reason !== undefined ? { reason } : {}) });
     }
   }
-  await writeFiles(map, report);
+  await writeFiles(map, emit);
   return plan;
 }
 
-async function writeFiles(changes: FileChange[], report: Report): Promise<void> {
+async function writeFiles(changes: FileChange[], emit: Emit): Promise<void> {
   if (changes.length === 0) return;
   await applyFileChanges(changes);
-  for (const c of changes) report(`${c.action} ${c.path}`);
-}
-
-/** After a graceful restart: every group has daemons started since, ready, and no stray daemon is left. */
-async function waitForAllGroups(inventory: Inventory, since: number, timeoutMs: number, lister: ProcessLister): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let waitingFor: string[] = inventory.groups.map((g) => g.name);
-  while (Date.now() < deadline) {
-    const processes = await lister();
-    const parent = (await readPid(inventory.apache.pidFile)) ?? -1;
-    const pending: string[] = [];
-    for (const group of inventory.groups) {
-      const pids = groupDaemons(processes, parent, group.name);
-      const facts = await Promise.all(pids.map(processFacts));
-      const fresh = pids.length > 0 && facts.every((f) => f !== undefined && f.startedAt.getTime() >= since - clockSlackMs);
-      if (!fresh || !(await Promise.all(pids.map(daemonReady))).every(Boolean)) pending.push(group.name);
-    }
-    waitingFor = pending;
-    if (pending.length === 0) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new UserError(`after the graceful restart, these groups did not serve again within ${timeoutMs / 1000} s: ${waitingFor.join(', ')}`,
-    'see Apache\'s error log; raise --timeout for many groups');
+  for (const c of changes) emit(fileEvent(c));
 }

@@ -3,24 +3,14 @@
  * (src/commands/status.ts) gathers processes, /proc facts, file mtimes and the file plan, and
  * this module turns them into a report and its text.
  */
-import type { ApacheState } from '../apache/daemons.js';
-import type { FileChange } from '../plan/file-plan.js';
+import type { FileChange } from '../model/files.js';
 import { formatFileChange } from '../plan/format.js';
+import { clockToleranceMs } from '../poll.js';
+import type { DaemonFacts, ServerState } from '../server/web-server.js';
 
-/**
- * A daemon is stale only if its script changed more than this long after the daemon started:
- * start times come from /proc in 10 ms ticks, against a boot time known to 10 ms.
- */
-export const staleToleranceMs = 20;
+export type { DaemonFacts } from '../server/web-server.js';
 
 export type GroupState = 'running' | 'not running' | 'stale';
-
-/** One daemon as found under the Apache parent; facts are absent if it exited while being looked at. */
-export interface DaemonFacts {
-  pid: number;
-  startedAtMs?: number;
-  rssBytes?: number;
-}
 
 /** A script a daemon runs at start; mtimeMs is absent when the file does not exist. */
 export interface ScriptTime {
@@ -31,7 +21,7 @@ export interface ScriptTime {
 export interface StatusInput {
   inventoryFile: string;
   pidFile: string;
-  apache: ApacheState;
+  apache: ServerState;
   /** Group names in inventory order. */
   groups: string[];
   users: { user: string; group: string }[];
@@ -41,7 +31,7 @@ export interface StatusInput {
   mainScript: ScriptTime;
   /** group-NAME.wsgi of each group. */
   groupScripts: Map<string, ScriptTime>;
-  /** The file plan (planRender), or why it could not be made. */
+  /** The file plan (desiredAgainstDisk), or why it could not be made. */
   drift: FileChange[] | { error: string };
   nowMs: number;
 }
@@ -82,7 +72,7 @@ export interface StatusReport {
 
 /** A script changed after the daemon started (beyond the measuring error). */
 export function isStale(scriptMtimeMs: number, startedAtMs: number): boolean {
-  return scriptMtimeMs > startedAtMs + staleToleranceMs;
+  return scriptMtimeMs > startedAtMs + clockToleranceMs;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

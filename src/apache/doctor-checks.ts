@@ -1,5 +1,5 @@
 /**
- * `plexctl doctor`: checks of the Apache side of an inventory. Each check reads and runs
+ * `plexctl doctor`'s checks of the Apache side of an inventory. Each check reads and runs
  * read-only commands (`apache2 -v`, `CTL -M`, `dpkg-query`, `python3`), never changes a file and
  * never sends a signal other than 0 (the permission probe), and only to a process that is Apache.
  */
@@ -7,32 +7,22 @@ import { constants, type Stats } from 'node:fs';
 import { access, readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { exec } from '../exec.js';
-import { apacheState, groupDaemons, listProcesses, type ApacheState, type ProcessInfo, type ProcessLister } from '../apache/daemons.js';
-import { apacheBinary, moduleDir, systemPython } from '../apache/prerequisites.js';
-import { cleanEnv } from '../apache/private-server.js';
-import { apacheUser } from '../apache/system-user.js';
+import { apacheState, groupDaemons, listProcesses, type ApacheState, type ProcessInfo, type ProcessLister } from './daemons.js';
+import { apacheBinary, moduleDir, systemPython } from './prerequisites.js';
+import { cleanEnv } from './private-server.js';
+import { apacheUser } from './system-user.js';
+import { credentialsOf } from '../credentials/for-inventory.js';
 import { daemonOptionTypes } from '../inventory/daemon-options.js';
 import type { Inventory } from '../inventory/types.js';
+import { fail, ok, warn, type Check } from '../doctor/check.js';
 
-export type CheckStatus = 'ok' | 'FAIL' | 'warn';
-
-export interface Check {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  /** What to do about it (for FAIL and warn). */
-  hint?: string;
-}
-
-const ok = (name: string, detail: string): Check => ({ name, status: 'ok', detail });
-const fail = (name: string, detail: string, hint: string): Check => ({ name, status: 'FAIL', detail, hint });
-const warn = (name: string, detail: string, hint: string): Check => ({ name, status: 'warn', detail, hint });
+export { formatChecks, type Check, type CheckStatus } from '../doctor/check.js';
 
 export const modWsgiFile = join(moduleDir, 'mod_wsgi.so');
 export const modWsgiPackage = 'libapache2-mod-wsgi-py3';
 
-/** The modules the generated configuration uses, as `apache2 -M` names them, with their a2enmod names. */
-export const requiredModules = ['wsgi', 'rewrite', 'auth_basic', 'authn_file', 'authz_user', 'authn_core', 'authz_core'] as const;
+/** The modules the generated configuration uses, as `apache2 -M` names them (also their a2enmod names), besides the credentials' own. */
+export const requiredModules = ['wsgi', 'rewrite', 'auth_basic', 'authz_user', 'authn_core', 'authz_core'] as const;
 
 interface RunResult {
   ok: boolean;
@@ -133,7 +123,7 @@ export async function checkApacheBinary(): Promise<Check> {
   return ok(name, `${version} (${apacheBinary})`);
 }
 
-export async function checkModules(ctl: string[]): Promise<Check> {
+export async function checkModules(ctl: string[], required: readonly string[] = requiredModules): Promise<Check> {
   const name = 'modules';
   const argv = [...ctl, '-M'];
   const r = await run(ctl[0]!, [...ctl.slice(1), '-M']);
@@ -147,7 +137,7 @@ export async function checkModules(ctl: string[]): Promise<Check> {
     );
   }
   const loaded = parseLoadedModules(r.output);
-  const missing = requiredModules.filter((m) => !loaded.has(m));
+  const missing = required.filter((m) => !loaded.has(m));
   if (missing.length > 0) {
     const file = ctl.includes('-f') ? ctl[ctl.indexOf('-f') + 1] : undefined;
     return fail(
@@ -158,7 +148,7 @@ export async function checkModules(ctl: string[]): Promise<Check> {
         : `a2enmod ${missing.join(' ')} && apache2ctl -k graceful`,
     );
   }
-  return ok(name, `${requiredModules.join(', ')} loaded (\`${commandLine(argv)}\`)`);
+  return ok(name, `${required.join(', ')} loaded (\`${commandLine(argv)}\`)`);
 }
 
 export async function checkModWsgi(binary: Buffer | undefined): Promise<Check> {
@@ -387,7 +377,8 @@ export async function runChecks(inventory: Inventory, options: { lister?: Proces
   const asRoot = options.asRoot ?? process.getuid?.() === 0;
   const checks: Check[] = [];
   checks.push(await guard('Apache', checkApacheBinary));
-  checks.push(await guard('modules', () => checkModules(inventory.apache.ctl)));
+  const modules = [...requiredModules, ...credentialsOf(inventory).webServerConfig().modules];
+  checks.push(await guard('modules', () => checkModules(inventory.apache.ctl, modules)));
   checks.push(await guard('mod_wsgi', () => checkModWsgi(binary)));
   checks.push(await guard('Python', () => checkPython(binary && linkedPython(binary))));
   checks.push(await guard('Django', () => checkDjango(inventory)));
@@ -397,19 +388,4 @@ export async function runChecks(inventory: Inventory, options: { lister?: Proces
   checks.push(await guard('daemon options', () => checkDaemonOptions(inventory, binary)));
   if (asRoot) checks.push(await guard(`${apacheUser} access`, () => checkApacheUserAccess(inventory)));
   return checks;
-}
-
-export function formatChecks(checks: Check[]): string {
-  const width = Math.max(...checks.map((c) => c.name.length));
-  const lines = checks.map((c) => {
-    const head = `${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}\n`;
-    return c.status !== 'ok' && c.hint ? `${head}${' '.repeat(6 + width + 2)}fix: ${c.hint}\n` : head;
-  });
-  const failed = checks.filter((c) => c.status === 'FAIL').length;
-  const warned = checks.filter((c) => c.status === 'warn').length;
-  const summary =
-    failed + warned === 0
-      ? `All ${checks.length} checks ok.\n`
-      : `${checks.length} checks: ${failed} FAIL, ${warned} warn, ${checks.length - failed - warned} ok.\n`;
-  return `${lines.join('')}${summary}`;
 }

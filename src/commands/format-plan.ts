@@ -1,7 +1,7 @@
-/** Text of a reconcile plan. Pure. */
-import type { FileChange } from '../plan/file-plan.js';
+/** Text and JSON of a reconcile plan. Pure. */
+import type { FileChange } from '../model/files.js';
 import { formatFileChange } from '../plan/format.js';
-import { isPending, type ReconcilePlan } from './reconcile-plan.js';
+import { isPending, type ReconcilePlan } from '../plan/reconcile-plan.js';
 
 /** `diff`, when given, renders a unified diff under each file change. */
 export function formatReconcilePlan(plan: ReconcilePlan, diff?: (change: FileChange) => string): string {

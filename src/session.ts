@@ -1,14 +1,14 @@
 /**
- * Every command that changes files runs inside a session: the inventory lock is held, the
+ * The session: every command that changes files (render, serve, reconcile, user) runs inside one: the inventory lock is held, the
  * inventory is read and validated once, and edits are validated before anything is written.
  */
-import { InventoryError, UserError, formatProblem } from '../errors.js';
-import { checkInventoryFile, readInventoryText } from '../inventory/load.js';
-import type { Inventory } from '../inventory/types.js';
-import { validateInventoryText } from '../inventory/validate.js';
-import { acquireLock } from '../lock/file-lock.js';
+import { InventoryError, UserError, formatProblem } from './errors.js';
+import { checkInventoryFile, readInventoryText } from './inventory/load.js';
+import type { Inventory } from './inventory/types.js';
+import { validateInventoryText } from './inventory/validate.js';
+import { acquireLock } from './lock/file-lock.js';
 import { dirname, resolve } from 'node:path';
-import { removeStaleTempFiles } from '../apply/atomic-write.js';
+import { removeStaleTempFiles } from './apply/atomic-write.js';
 
 export interface Session {
   file: string;

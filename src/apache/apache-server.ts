@@ -1,0 +1,77 @@
+/**
+ * The WebServer implementation for Apache + mod_wsgi. A group's daemons are the children of the
+ * Apache parent (the pid in apache.pid_file) whose title is `(wsgi:GROUP)` (display-name=%{GROUP}).
+ */
+import { UserError } from '../errors.js';
+import type { Inventory } from '../inventory/types.js';
+import { clockToleranceMs, pollUntil } from '../poll.js';
+import type { DaemonFacts, ServerObservation, WebServer } from '../server/web-server.js';
+import { configTest, gracefulRestart } from './ctl.js';
+import { apacheState, daemonReady, groupDaemons, isDaemonOf, listProcesses, type ProcessInfo, type ProcessLister } from './daemons.js';
+import { runChecks } from './doctor-checks.js';
+import { processFacts } from './proc.js';
+import { readPid } from './private-server.js';
+import { restartGroups } from './restart-groups.js';
+
+export interface ApacheDeps {
+  lister?: ProcessLister;
+  kill?: (pid: number, signal: NodeJS.Signals) => void;
+}
+
+const titlePattern = /^\(wsgi:([^)\s]+)\)/;
+
+/** Daemon titles under the Apache parent that name no inventory group. */
+function strayDaemons(processes: ProcessInfo[], parent: number, known: Set<string>): ServerObservation['stray'] {
+  const others = new Map<string, number[]>();
+  for (const p of processes.filter((p) => p.ppid === parent)) {
+    const name = titlePattern.exec(p.cmd)?.[1];
+    if (name !== undefined && !known.has(name) && isDaemonOf(p.cmd, name)) others.set(name, [...(others.get(name) ?? []), p.pid]);
+  }
+  return [...others].map(([group, pids]) => ({ group, pids }));
+}
+
+export function apacheServer(inventory: Inventory, deps: ApacheDeps = {}): WebServer {
+  const lister = deps.lister ?? listProcesses;
+  const groups = inventory.groups.map((g) => g.name);
+  return {
+    async observe() {
+      const processes = await lister();
+      const server = await apacheState(inventory.apache.pidFile, processes);
+      const daemons = new Map<string, DaemonFacts[]>(groups.map((g) => [g, []]));
+      if (!server.running) return { server, daemons, stray: [] };
+      for (const group of groups) {
+        const facts = await Promise.all(groupDaemons(processes, server.pid, group).map(processFacts));
+        // A daemon that exited since the listing has no facts: leave it out.
+        daemons.set(group, facts.flatMap((f) => (f ? [{ pid: f.pid, startedAtMs: f.startedAt.getTime(), rssBytes: f.rssBytes }] : [])));
+      }
+      return { server, daemons, stray: strayDaemons(processes, server.pid, new Set(groups)) };
+    },
+    configTest: () => configTest(inventory.apache.ctl),
+    gracefulReload: () => gracefulRestart(inventory.apache.ctl),
+    async waitForAllGroups(sinceMs, timeoutMs) {
+      let waitingFor = groups;
+      const done = await pollUntil(
+        async () => {
+          const processes = await lister();
+          const parent = (await readPid(inventory.apache.pidFile)) ?? -1;
+          const pending: string[] = [];
+          for (const group of groups) {
+            const pids = groupDaemons(processes, parent, group);
+            const facts = await Promise.all(pids.map(processFacts));
+            const fresh = pids.length > 0 && facts.every((f) => f !== undefined && f.startedAt.getTime() >= sinceMs - clockToleranceMs);
+            if (!fresh || !(await Promise.all(pids.map(daemonReady))).every(Boolean)) pending.push(group);
+          }
+          waitingFor = pending;
+          return pending.length === 0;
+        },
+        { timeoutMs, intervalMs: 200 },
+      );
+      if (!done) {
+        throw new UserError(`after the graceful restart, these groups did not serve again within ${timeoutMs / 1000} s: ${waitingFor.join(', ')}`,
+          'see Apache\'s error log; raise --timeout for many groups');
+      }
+    },
+    restartGroups: (names, options) => restartGroups(inventory, names, { ...options, lister, ...(deps.kill ? { kill: deps.kill } : {}) }),
+    doctorChecks: () => runChecks(inventory, { lister }),
+  };
+}

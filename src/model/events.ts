@@ -1,0 +1,26 @@
+/**
+ * What the core reports while it changes the live server: typed events, never sentences. The
+ * command layer words them (src/commands/words.ts) for text output; --json carries them as they are.
+ */
+import type { FileAction, FileKind } from './files.js';
+
+export type Event =
+  | { kind: 'file'; action: FileAction; path: string; fileKind: FileKind; group?: string }
+  /** The inventory file's entry for a user: set (added or moved), removed, or already there (an earlier add is being completed). */
+  | { kind: 'inventory'; change: 'set' | 'removed' | 'present'; user: string; group?: string; from?: string; file: string }
+  | { kind: 'password'; change: 'set' | 'removed'; users: string[]; location: string; notInInventory?: boolean }
+  | { kind: 'graceful'; reasons: string[] }
+  | { kind: 'serving'; groups: number }
+  | { kind: 'restarted'; group: string; oldPids: number[]; newPids: number[]; reason?: string }
+  /** Nothing was signalled, because the server is not running. */
+  | { kind: 'not-signalled'; reason: string };
+
+export type Emit = (event: Event) => void;
+
+export const fileEvent = (c: { action: FileAction; path: string; kind: FileKind; group?: string }): Event => ({
+  kind: 'file',
+  action: c.action,
+  path: c.path,
+  fileKind: c.kind,
+  ...(c.group !== undefined ? { group: c.group } : {}),
+});

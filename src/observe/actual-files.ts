@@ -1,0 +1,67 @@
+/**
+ * What is on disk now, and the one function that puts the desired files against it. Read-only:
+ * this folder observes (files, processes, the web server) and never changes anything.
+ */
+import { lstat, readFile, readdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Inventory } from '../inventory/types.js';
+import type { ActualFiles, DesiredFile, FileChange } from '../model/files.js';
+import { planFiles } from '../plan/file-plan.js';
+import { descriptorOf, generatedFiles, renderFiles } from '../render/generated-files.js';
+import { isOwnedContent } from '../render/files.js';
+import { UserError } from '../errors.js';
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') throw new UserError(`${path} is a directory, where plexctl writes a file`, 'move it away, then run the command again');
+    throw error;
+  }
+}
+
+/** The content of every desired path, and the leftovers in wsgiDir that a descriptor says plexctl owns. */
+export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): Promise<ActualFiles> {
+  const contents = new Map<string, string | undefined>();
+  await Promise.all(desired.map(async (f) => contents.set(f.path, await readIfExists(f.path))));
+  const owned: ActualFiles['owned'] = new Map();
+  let names: string[] = [];
+  try {
+    names = await readdir(wsgiDir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  for (const descriptor of generatedFiles) {
+    const rule = descriptor.owned;
+    if (!rule) continue;
+    for (const name of names.filter((n) => rule.name.test(n))) {
+      const path = join(wsgiDir, name);
+      if (contents.has(path)) continue;
+      // Only a regular file (never a link) can be plexctl's own.
+      if (!(await lstat(path)).isFile()) continue;
+      const content = await readFile(path, 'utf8');
+      if (rule.requireMarker && !isOwnedContent(content)) continue;
+      owned.set(path, { kind: descriptor.kind, ...(rule.groupOf ? { group: rule.groupOf(name) } : {}), content });
+    }
+  }
+  return { contents, owned };
+}
+
+/** Retarget the generated files under `outDir` (for review): each descriptor says DIR itself or DIR/wsgi. */
+export function underOutDir(files: DesiredFile[], outDir: string): { files: DesiredFile[]; wsgiDir: string } {
+  const wsgiDir = join(outDir, 'wsgi');
+  return {
+    wsgiDir,
+    files: files.map((f) => ({ ...f, path: join(outDir, descriptorOf(f.kind).outSubdir, basename(f.path)) })),
+  };
+}
+
+/** Desired files against the disk: the file plan every command uses (render, plan, reconcile, status, user). */
+export async function desiredAgainstDisk(inventory: Inventory, outDir?: string): Promise<FileChange[]> {
+  let files = renderFiles(inventory);
+  let wsgiDir = inventory.apache.wsgiDir;
+  if (outDir !== undefined) ({ files, wsgiDir } = underOutDir(files, outDir));
+  return planFiles(files, await readActualFiles(files, wsgiDir));
+}

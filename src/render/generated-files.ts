@@ -1,0 +1,188 @@
+/**
+ * Every kind of generated file, one descriptor each: where it lives, how its content is rendered,
+ * when it is written, its mode, how plexctl recognises a leftover it owns, and what a change of
+ * it does to the live server. Planning, applying, pruning, reconcile's restart decisions, status's
+ * drift and the lifecycle's "map last" order all read this table; adding a kind of generated file
+ * is one entry here plus its template. Pure.
+ */
+import { createHash } from 'node:crypto';
+import type { Inventory } from '../inventory/types.js';
+import type { DesiredFile, FileKind, LiveEffect } from '../model/files.js';
+import { credentialsOf } from '../credentials/for-inventory.js';
+import { apacheArg, apacheOption, apacheQuoted } from './escape-apache.js';
+import { pyStr, pyValue } from './escape-python.js';
+import { generatedPaths, marker, procmapDbmSourceName, procmapName, type GeneratedPaths } from './files.js';
+import { renderTemplate } from './templates.js';
+
+/** What every descriptor's render gets: the inventory's paths, its marker line, its groups with their merged daemon options. */
+export interface RenderContext {
+  paths: GeneratedPaths;
+  marker: string;
+  groups: (Inventory['groups'][number] & { script: string; options: [string, string | number][] })[];
+}
+
+export interface GeneratedFileKind {
+  kind: FileKind;
+  /** What it is, in messages ("its settings script changes"). */
+  label: string;
+  /** Ascending: nothing ever refers to a file not yet written (scripts, then the conf, then the map). Deletions come after every write. */
+  writeOrder: number;
+  effect: LiveEffect;
+  /** Mode of a new file (an existing file keeps its own mode and owner). */
+  mode: number;
+  /** Apply writes `text` atomically, or builds a DBM (`dbm`) from DesiredFile.dbmSource. */
+  writer: 'text' | 'dbm';
+  /** A rewrite always gets a new mtime (Apache re-reads a RewriteMap only when its mtime changes). */
+  freshMtime: boolean;
+  /** Where `render --out DIR` puts it: DIR itself, or DIR/wsgi. */
+  outSubdir: '' | 'wsgi';
+  render(inventory: Inventory, context: RenderContext): DesiredFile[];
+  /**
+   * A file of this kind that plexctl may delete when the inventory no longer wants it: its name in
+   * wsgi_dir, and whether its content must start with plexctl's marker line.
+   */
+  owned?: { name: RegExp; groupOf?(name: string): string; requireMarker: boolean };
+}
+
+const helpers = {
+  apache: apacheArg,
+  option: apacheOption,
+  quoted: apacheQuoted,
+  py: pyStr,
+  pyValue,
+  pyList: (items: string[]) => `[${items.map(pyStr).join(', ')}]`,
+};
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Map keys are compared byte for byte; sort the same way so the output never depends on locale. */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+export function renderProcmap(inventory: Inventory): string {
+  const users = [...inventory.users].sort((a, b) => byteOrder(a.user, b.user));
+  return renderTemplate('procmap.txt', { marker: marker(inventory), users });
+}
+
+export const generatedFiles: readonly GeneratedFileKind[] = [
+  {
+    kind: 'apache-conf',
+    label: 'Apache fragment',
+    writeOrder: 2,
+    effect: 'graceful',
+    mode: 0o644,
+    writer: 'text',
+    freshMtime: false,
+    outSubdir: '',
+    render: (inventory, { paths, marker, groups }) => [
+      {
+        path: paths.conf,
+        kind: 'apache-conf',
+        content: renderTemplate('plex.conf', {
+          ...helpers,
+          marker,
+          groups,
+          files: paths,
+          mount: inventory.site.mount,
+          map: inventory.apache.map,
+          wsgiDir: inventory.apache.wsgiDir,
+          realm: inventory.apache.realm,
+          credentials: credentialsOf(inventory).webServerConfig(),
+        }),
+      },
+    ],
+  },
+  {
+    kind: 'main-script',
+    label: 'site script',
+    writeOrder: 0,
+    effect: 'restart-every-group',
+    mode: 0o644,
+    writer: 'text',
+    freshMtime: false,
+    outSubdir: 'wsgi',
+    render: (_inventory, { paths, marker }) => [{ path: paths.main, kind: 'main-script', content: renderTemplate('site.wsgi', { ...helpers, marker }) }],
+  },
+  {
+    kind: 'group-script',
+    label: 'settings script',
+    writeOrder: 1,
+    effect: 'restart-group',
+    mode: 0o644,
+    writer: 'text',
+    freshMtime: false,
+    outSubdir: 'wsgi',
+    render: (inventory, { marker, groups }) =>
+      groups.map((group) => ({
+        path: group.script,
+        kind: 'group-script',
+        group: group.name,
+        content: renderTemplate('group.wsgi', {
+          ...helpers,
+          marker,
+          group,
+          pythonPath: inventory.site.pythonPath,
+          settingsModule: inventory.site.settingsModule,
+        }),
+      })),
+    owned: {
+      name: /^group-[A-Za-z][A-Za-z0-9_-]*\.wsgi$/,
+      groupOf: (name) => name.slice('group-'.length, -'.wsgi'.length),
+      requireMarker: true,
+    },
+  },
+  {
+    kind: 'procmap',
+    label: 'user map',
+    writeOrder: 3,
+    effect: 'none',
+    mode: 0o644,
+    writer: 'text',
+    freshMtime: true,
+    outSubdir: 'wsgi',
+    render: (inventory, { paths }) => [{ path: paths.procmap, kind: 'procmap', content: renderProcmap(inventory) }],
+  },
+  {
+    kind: 'procmap-dbm',
+    label: 'user map (DBM)',
+    writeOrder: 4,
+    effect: 'none',
+    mode: 0o644,
+    writer: 'dbm',
+    freshMtime: true,
+    outSubdir: 'wsgi',
+    // Its path is the sha256 file beside the DBM (a DBM cannot be compared as text); the DBM is built from dbmSource.
+    render: (inventory, { paths }) => {
+      if (inventory.apache.map !== 'dbm') return [];
+      const procmap = renderProcmap(inventory);
+      return [{ path: paths.procmapDbmSource, kind: 'procmap-dbm', content: `${sha256(procmap)}  ${procmapName}\n`, dbmSource: procmap }];
+    },
+    // Left from `map: dbm` after a switch back to txt (its content is a hash line, not marked).
+    owned: { name: new RegExp(`^${procmapDbmSourceName.replaceAll('.', '\\.')}$`), requireMarker: false },
+  },
+];
+
+const byKind = new Map(generatedFiles.map((d) => [d.kind, d]));
+
+export function descriptorOf(kind: FileKind): GeneratedFileKind {
+  return byKind.get(kind)!;
+}
+
+/** Files whose change takes effect on the next request (the routing map): written last when adding, first when removing. */
+export const isRoutingKind = (kind: FileKind) => descriptorOf(kind).effect === 'none';
+
+/** The inventory's full set of generated files, in table order (planFiles sorts them into write order). */
+export function renderFiles(inventory: Inventory): DesiredFile[] {
+  const paths = generatedPaths(inventory);
+  const context: RenderContext = {
+    paths,
+    marker: marker(inventory),
+    groups: inventory.groups.map((group) => ({
+      ...group,
+      script: paths.group(group.name),
+      options: Object.entries({ ...inventory.defaults, ...group.daemon }).sort(([a], [b]) => byteOrder(a, b)),
+    })),
+  };
+  return generatedFiles.flatMap((d) => d.render(inventory, context));
+}
