@@ -113,10 +113,11 @@ describe('processIdentity', () => {
   });
 
   it('counts a zombie as gone', async () => {
-    // bash forks /bin/true and execs sleep, which never reaps it: the exited true stays a zombie.
-    const parent = start('bash', ['-c', '/bin/true & exec sleep 30']);
+    // bash forks a child and execs sleep, which never reaps it: once the child (by then
+    // /bin/true) exits, it stays a zombie. The delay keeps bash from reaping it before its exec.
+    const parent = start('bash', ['-c', '(sleep 0.3; exec /bin/true) & exec sleep 30']);
     let zombie: ProcessInfo | undefined;
-    for (let i = 0; i < 100 && !zombie; i++) {
+    for (let i = 0; i < 200 && !zombie; i++) {
       zombie = (await listProcesses()).find((p) => p.ppid === parent.pid && p.state === 'Z');
       if (!zombie) await sleep(20);
     }
