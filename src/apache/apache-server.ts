@@ -5,9 +5,10 @@
 import { UserError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { clockToleranceMs, pollUntil } from '../poll.js';
-import type { DaemonFacts, ServerObservation, WebServer } from '../server/web-server.js';
+import type { DaemonFacts, WebServer } from '../server/web-server.js';
 import { configTest, gracefulRestart } from './ctl.js';
-import { apacheState, daemonReady, groupDaemons, isDaemonOf, listProcesses, type ProcessInfo, type ProcessLister } from './daemons.js';
+import { apacheState, daemonCensus, daemonReady, listProcesses, type ProcessLister } from './daemons.js';
+import { groupUids } from './group-uids.js';
 import { runChecks } from './doctor-checks.js';
 import { processFacts } from './proc.js';
 import { readPid } from './private-server.js';
@@ -18,33 +19,22 @@ export interface ApacheDeps {
   kill?: (pid: number, signal: NodeJS.Signals) => void;
 }
 
-const titlePattern = /^\(wsgi:([^)\s]+)\)/;
-
-/** Daemon titles under the Apache parent that name no inventory group. */
-function strayDaemons(processes: ProcessInfo[], parent: number, known: Set<string>): ServerObservation['stray'] {
-  const others = new Map<string, number[]>();
-  for (const p of processes.filter((p) => p.ppid === parent)) {
-    const name = titlePattern.exec(p.cmd)?.[1];
-    if (name !== undefined && !known.has(name) && isDaemonOf(p.cmd, name)) others.set(name, [...(others.get(name) ?? []), p.pid]);
-  }
-  return [...others].map(([group, pids]) => ({ group, pids }));
-}
-
 export function apacheServer(inventory: Inventory, deps: ApacheDeps = {}): WebServer {
   const lister = deps.lister ?? listProcesses;
   const groups = inventory.groups.map((g) => g.name);
   return {
     async observe() {
-      const processes = await lister();
+      const [processes, uids] = await Promise.all([lister(), groupUids(inventory)]);
       const server = await apacheState(inventory.apache.pidFile, processes);
       const daemons = new Map<string, DaemonFacts[]>(groups.map((g) => [g, []]));
-      if (!server.running) return { server, daemons, stray: [] };
+      if (!server.running) return { server, daemons, stray: [], suspect: [] };
+      const census = daemonCensus(processes, server.pid, groups, uids);
       for (const group of groups) {
-        const facts = await Promise.all(groupDaemons(processes, server.pid, group).map(processFacts));
+        const facts = await Promise.all(census.byGroup.get(group)!.map(processFacts));
         // A daemon that exited since the listing has no facts: leave it out.
         daemons.set(group, facts.flatMap((f) => (f ? [{ pid: f.pid, startedAtMs: f.startedAt.getTime(), rssBytes: f.rssBytes }] : [])));
       }
-      return { server, daemons, stray: strayDaemons(processes, server.pid, new Set(groups)) };
+      return { server, daemons, stray: census.stray, suspect: census.suspect };
     },
     configTest: () => configTest(inventory.apache.ctl),
     gracefulReload: () => gracefulRestart(inventory.apache.ctl),
@@ -52,11 +42,12 @@ export function apacheServer(inventory: Inventory, deps: ApacheDeps = {}): WebSe
       let waitingFor = groups;
       const done = await pollUntil(
         async () => {
-          const processes = await lister();
+          const [processes, uids] = await Promise.all([lister(), groupUids(inventory)]);
           const parent = (await readPid(inventory.apache.pidFile)) ?? -1;
+          const census = daemonCensus(processes, parent, groups, uids);
           const pending: string[] = [];
           for (const group of groups) {
-            const pids = groupDaemons(processes, parent, group);
+            const pids = census.byGroup.get(group)!;
             const facts = await Promise.all(pids.map(processFacts));
             const fresh = pids.length > 0 && facts.every((f) => f !== undefined && f.startedAt.getTime() >= sinceMs - clockToleranceMs);
             if (!fresh || !(await Promise.all(pids.map(daemonReady))).every(Boolean)) pending.push(group);

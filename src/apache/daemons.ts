@@ -1,25 +1,75 @@
 /**
- * Finding an Apache's mod_wsgi daemons. With display-name=%{GROUP}, a daemon's argv[0] is
- * `(wsgi:GROUP)` padded with spaces; its parent is the Apache parent (the PID in the pid file).
+ * Finding an Apache's mod_wsgi daemons: children of the Apache parent (the PID in the pid file).
+ * Who a daemon belongs to is decided by its uid, where each group has an account of its own: a
+ * tenant's code can rewrite its own title (display-name=%{GROUP} makes argv[0] `(wsgi:GROUP)`),
+ * not its uid. The title is checked too, and a mismatch is reported as suspect, never trusted.
  */
 import { readFile } from 'node:fs/promises';
 import { daemonTitle } from './name-limits.js';
+import { listProcesses as listProcTable } from '../system/processes.js';
 
 export interface ProcessInfo {
   pid: number;
   ppid: number;
-  /** The command line, arguments joined by spaces (argv[0] first, with its padding). */
+  /** Real uid (absent in hand-made tables: then only titles are compared). */
+  uid?: number;
+  /** The command line, arguments joined by spaces (argv[0] first). */
   cmd: string;
 }
 
-/** Lists processes: ps-list on a real machine, a table in unit tests. */
+/** Lists processes: /proc on a real machine, a table in unit tests. */
 export type ProcessLister = () => Promise<ProcessInfo[]>;
 
-export const listProcesses: ProcessLister = async () => {
-  // Loaded on first use, like execa: commands that never look at processes do not pay for it.
-  const { default: psList } = await import('ps-list');
-  return (await psList({ all: true })).map((p) => ({ pid: p.pid, ppid: p.ppid, cmd: p.cmd ?? p.name }));
-};
+export const listProcesses: ProcessLister = async () => (await listProcTable()).map((p) => ({ pid: p.pid, ppid: p.ppid, uid: p.uid, cmd: p.cmd }));
+
+/** The uid each group's daemons run as, for groups with an account of their own that exists. */
+export type GroupUids = Map<string, number>;
+
+export interface SuspectProcess {
+  pid: number;
+  uid?: number;
+  title: string;
+  reason: string;
+}
+
+export interface DaemonCensus {
+  byGroup: Map<string, number[]>;
+  /** Children whose title and uid disagree: reported, never a reason to restart anything. */
+  suspect: SuspectProcess[];
+  /** Daemons of groups not in the inventory (by title, under no inventory group's uid). */
+  stray: { group: string; pids: number[] }[];
+}
+
+const titlePattern = /^\(wsgi:([^)\s]+)\)/;
+
+/** Sort the Apache parent's children into the groups' daemons, suspects and strays. */
+export function daemonCensus(processes: ProcessInfo[], parentPid: number, groups: string[], uids: GroupUids = new Map()): DaemonCensus {
+  const byGroup = new Map<string, number[]>(groups.map((g) => [g, []]));
+  const groupOfUid = new Map([...uids].map(([group, uid]) => [uid, group]));
+  const suspect: SuspectProcess[] = [];
+  const stray = new Map<string, number[]>();
+  for (const p of processes) {
+    if (p.ppid !== parentPid) continue;
+    const match = titlePattern.exec(p.cmd);
+    const name = match && isDaemonOf(p.cmd, match[1]!) ? match[1]! : undefined;
+    const owner = p.uid !== undefined ? groupOfUid.get(p.uid) : undefined;
+    const title = p.cmd.split(' ')[0] ?? '';
+    if (owner !== undefined) {
+      byGroup.get(owner)!.push(p.pid);
+      if (name !== owner) suspect.push({ pid: p.pid, uid: p.uid!, title, reason: `runs as group ${owner}'s account but its title is ${JSON.stringify(title)}` });
+      continue;
+    }
+    if (name === undefined) continue; // Apache's own workers
+    if (byGroup.has(name)) {
+      if (uids.has(name)) suspect.push({ pid: p.pid, ...(p.uid !== undefined ? { uid: p.uid } : {}), title, reason: `calls itself ${daemonTitle(name)} but does not run as that group's account` });
+      else byGroup.get(name)!.push(p.pid);
+    } else {
+      stray.set(name, [...(stray.get(name) ?? []), p.pid]);
+    }
+  }
+  for (const pids of byGroup.values()) pids.sort((a, b) => a - b);
+  return { byGroup, suspect, stray: [...stray].map(([group, pids]) => ({ group, pids })) };
+}
 
 export { daemonTitle };
 
@@ -29,11 +79,8 @@ export function isDaemonOf(cmd: string, group: string): boolean {
   return cmd === title || cmd.startsWith(`${title} `);
 }
 
-export function groupDaemons(processes: ProcessInfo[], parentPid: number, group: string): number[] {
-  return processes
-    .filter((p) => p.ppid === parentPid && isDaemonOf(p.cmd, group))
-    .map((p) => p.pid)
-    .sort((a, b) => a - b);
+export function groupDaemons(processes: ProcessInfo[], parentPid: number, group: string, uids: GroupUids = new Map()): number[] {
+  return daemonCensus(processes, parentPid, [group], new Map([...uids].filter(([g]) => g === group))).byGroup.get(group)!;
 }
 
 /** An Apache parent is an apache2/httpd process; a pid file pointing at anything else is stale. */

@@ -57,7 +57,7 @@ export function parseLoadedModules(output: string): Set<string> {
 }
 
 /** The WSGIDaemonProcess option names the inventory uses, plus display-name, which plexctl always sets. */
-export function daemonOptionNames(inventory: Pick<Inventory, 'defaults' | 'groups'>): string[] {
+export function daemonOptionNames(inventory: { defaults: Inventory['defaults']; groups: { name: string; env: unknown[]; settings: unknown[]; daemon: Inventory['defaults'] }[] }): string[] {
   const names = new Set<string>(['display-name', ...Object.keys(inventory.defaults)]);
   for (const group of inventory.groups) for (const name of Object.keys(group.daemon)) names.add(name);
   return [...names];
@@ -300,7 +300,7 @@ export async function checkWritable(inventory: Inventory): Promise<Check> {
   return ok(name, [...new Set(fine)].join(', '));
 }
 
-export function checkDaemonOptions(inventory: Pick<Inventory, 'defaults' | 'groups'>, binary: Buffer | undefined): Check {
+export function checkDaemonOptions(inventory: { defaults: Inventory['defaults']; groups: { name: string; env: unknown[]; settings: unknown[]; daemon: Inventory['defaults'] }[] }, binary: Buffer | undefined): Check {
   const name = 'daemon options';
   const names = daemonOptionNames(inventory);
   const unknown = names.filter((n) => n !== 'display-name' && !Object.hasOwn(daemonOptionTypes, n));

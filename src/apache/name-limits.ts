@@ -15,6 +15,7 @@ export const groupNameRuleText =
   'a group name starts with a letter and has only letters, digits, "_" and "-" (it is used in Apache directives, file names and the (wsgi:NAME) process title)';
 export const userNameRuleText =
   'a user name must not contain whitespace, ":" or control characters, nor start with "#" (it is a map key and an htpasswd name)';
+export const leadingDashText = 'a user name must not start with "-" (htpasswd would read it as an option)';
 export const userFileDescription = 'the htpasswd file of the site\'s users';
 
 /**

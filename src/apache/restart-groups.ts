@@ -7,6 +7,7 @@ import type { Inventory } from '../inventory/types.js';
 import { pollUntil } from '../poll.js';
 import type { GroupRestart, RestartReport } from '../server/web-server.js';
 import { apacheState, daemonReady, groupDaemons, listProcesses, type ProcessLister } from './daemons.js';
+import { groupUids } from './group-uids.js';
 
 export interface RestartOptions {
   timeoutMs: number;
@@ -17,10 +18,10 @@ export interface RestartOptions {
 export async function restartGroups(inventory: Inventory, groups: string[], options: RestartOptions): Promise<RestartReport> {
   const lister = options.lister ?? listProcesses;
   const kill = options.kill ?? ((pid, signal) => process.kill(pid, signal));
-  const processes = await lister();
+  const [processes, uids] = await Promise.all([lister(), groupUids(inventory)]);
   const server = await apacheState(inventory.apache.pidFile, processes);
   if (!server.running || groups.length === 0) return { server, groups: [] };
-  const results: GroupRestart[] = groups.map((group) => ({ group, oldPids: groupDaemons(processes, server.pid, group), newPids: [], done: false }));
+  const results: GroupRestart[] = groups.map((group) => ({ group, oldPids: groupDaemons(processes, server.pid, group, uids), newPids: [], done: false }));
   for (const result of results) {
     for (const pid of result.oldPids) signal(kill, pid, inventory.apache.restartSignal);
   }
@@ -28,7 +29,7 @@ export async function restartGroups(inventory: Inventory, groups: string[], opti
     async () => {
       const now = await lister();
       for (const result of results.filter((r) => !r.done)) {
-        const current = groupDaemons(now, server.pid, result.group);
+        const current = groupDaemons(now, server.pid, result.group, uids);
         result.newPids = current.filter((pid) => !result.oldPids.includes(pid));
         const replaced = result.oldPids.length > 0 && current.every((pid) => !result.oldPids.includes(pid)) && result.newPids.length >= result.oldPids.length;
         const fresh = result.oldPids.length === 0 && result.newPids.length > 0;

@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileChange } from '../model/files.js';
 import { descriptorOf } from '../render/generated-files.js';
-import { removeFile, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
+import { removeFile, removeStaleTempFiles, setAccess, writeFileAtomic } from './atomic-write.js';
+import { groupIdsByName } from '../system/accounts.js';
 import { buildDbm } from './dbm-map.js';
 import { UserError } from '../errors.js';
 
@@ -40,18 +41,33 @@ export async function applyFileChanges(changes: FileChange[]): Promise<void> {
   }
 }
 
+/** root:GROUP for a file's access, when plexctl runs as root and the group exists; undefined otherwise. */
+async function ownerOf(change: FileChange): Promise<{ uid: number; gid: number } | undefined> {
+  if (!change.access || process.getuid?.() !== 0) return undefined;
+  const gid = (await groupIdsByName()).get(change.access.group);
+  if (gid === undefined) throw new UserError(`the group ${change.access.group} that must own ${change.path} does not exist`, 'run `plexctl reconcile`: it creates the groups\' accounts first');
+  return { uid: 0, gid };
+}
+
 async function applyOne(change: FileChange): Promise<void> {
   const descriptor = descriptorOf(change.kind);
-  if (descriptor.writer === 'dbm') return applyDbm(change, descriptor.mode);
+  const mode = change.access?.mode ?? descriptor.mode;
+  if (change.accessOnly) {
+    await setAccess(change.path, mode, await ownerOf(change));
+    if (descriptor.writer === 'dbm') await setAccess(change.path.replace(/\.sha256$/, ''), mode, await ownerOf(change)).catch(() => undefined);
+    return;
+  }
+  if (descriptor.writer === 'dbm') return applyDbm(change, mode, await ownerOf(change));
   if (change.action === 'delete') {
     await removeFile(change.path);
   } else {
-    await writeFileAtomic(change.path, change.after!, { mode: descriptor.mode, freshMtime: descriptor.freshMtime });
+    const owner = await ownerOf(change);
+    await writeFileAtomic(change.path, change.after!, { mode, ...(owner ? { owner } : {}), enforce: change.access !== undefined, freshMtime: descriptor.freshMtime });
   }
 }
 
 /** procmap-dbm's path is the sha256 file beside the DBM; the DBM is built first, the sha256 last. */
-async function applyDbm(change: FileChange, mode: number): Promise<void> {
+async function applyDbm(change: FileChange, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
   const dbm = change.path.replace(/\.sha256$/, '');
   if (change.action === 'delete') {
     await removeFile(change.path);
@@ -60,13 +76,13 @@ async function applyDbm(change: FileChange, mode: number): Promise<void> {
   }
   // Undo carries no source text: the next run rebuilds from procmap.txt.
   if (change.dbmSource === undefined) return;
-  await buildDbm(dbm, change.dbmSource, mode);
-  await writeFileAtomic(change.path, change.after!, { mode });
+  await buildDbm(dbm, change.dbmSource, mode, owner);
+  await writeFileAtomic(change.path, change.after!, { mode, ...(owner ? { owner } : {}), enforce: true });
 }
 
 /** The inverse of each change, in reverse order. */
 export function inverse(change: FileChange): FileChange {
-  const { dbmSource: _, ...rest } = change;
+  const { dbmSource: _, access: __, accessOnly: ___, ...rest } = change;
   if (change.action === 'create') return { ...rest, action: 'delete', before: change.after!, after: undefined } as FileChange;
   if (change.action === 'delete') return { ...rest, action: 'create', before: undefined, after: change.before! } as FileChange;
   return { ...rest, before: change.after!, after: change.before! };
@@ -74,6 +90,7 @@ export function inverse(change: FileChange): FileChange {
 
 export async function undo(done: FileChange[]): Promise<void> {
   for (const change of [...done].reverse()) {
-    await applyOne(inverse(change)).catch(() => undefined);
+    // A mode or owner put right is not put back wrong.
+    if (!change.accessOnly) await applyOne(inverse(change)).catch(() => undefined);
   }
 }

@@ -3,15 +3,18 @@
  * whole old file or the whole new one, even if plexctl is killed half-way.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { UserError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
 
 export interface WriteOptions {
-  /** Mode of a new file (an existing file keeps its own mode and owner). */
+  /** Mode of a new file (an existing file keeps its own mode and owner, unless `enforce`). */
   mode?: number;
   /** Owner of a new file, when running as root. */
   owner?: { uid: number; gid: number };
+  /** Give the file `mode` and `owner` even if it exists with others (generated files: drift is repaired). */
+  enforce?: boolean;
   /**
    * Give the new file an mtime different from the old one. Apache re-reads a RewriteMap only when
    * its mtime changes, and two writes within one clock tick (or on a coarse filesystem) could
@@ -32,16 +35,35 @@ export async function statOrUndefined(path: string): Promise<Stats | undefined> 
   }
 }
 
+/**
+ * The file at `path` now, never through a link: a symlink, FIFO, socket, device or directory
+ * where plexctl replaces a file is refused (its mode and owner must not be copied from elsewhere).
+ */
+async function existingRegular(path: string): Promise<Stats | undefined> {
+  let info: Stats;
+  try {
+    info = await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  if (!info.isFile()) {
+    const what = info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a directory' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
+    throw new UserError(`${path} is ${what}, where plexctl keeps a regular file; nothing was written`, `remove it (rm ${path}) if it is not yours to keep, then run the command again`);
+  }
+  return info;
+}
+
 export async function writeFileAtomic(path: string, content: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
   const dir = dirname(path);
-  const existing = await statOrUndefined(path);
-  const mode = existing ? existing.mode & 0o7777 : (options.mode ?? 0o644);
+  const existing = await existingRegular(path);
+  const mode = existing && !options.enforce ? existing.mode & 0o7777 : (options.mode ?? 0o644);
   const temp = join(dir, `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}${tempSuffix}`);
   const handle = await open(temp, 'wx', mode);
   try {
     await handle.writeFile(content);
     await handle.chmod(mode); // open() applied the umask
-    const owner = existing ? { uid: existing.uid, gid: existing.gid } : options.owner;
+    const owner = existing && !(options.enforce && options.owner) ? { uid: existing.uid, gid: existing.gid } : options.owner;
     if (owner && process.getuid?.() === 0) await handle.chown(owner.uid, owner.gid);
     if (options.freshMtime && existing) await bumpMtime(handle, existing);
     await handle.sync();
@@ -71,6 +93,19 @@ async function bumpMtime(handle: FileHandle, previous: Stats): Promise<void> {
 export async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Fix a regular file's mode and owner in place, through a descriptor opened without following links. */
+export async function setAccess(path: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (!(await handle.stat()).isFile()) throw new UserError(`${path} is not a regular file; nothing was changed`, `remove it (rm ${path}), then run the command again`);
+    if (owner && process.getuid?.() === 0) await handle.chown(owner.uid, owner.gid);
+    await handle.chmod(mode);
     await handle.sync();
   } finally {
     await handle.close();

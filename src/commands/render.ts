@@ -5,6 +5,7 @@ import { json, type Io } from '../io.js';
 import { formatFileChange } from '../plan/format.js';
 import { writeGeneratedFiles } from '../apply/write-generated-files.js';
 import { descriptorOf } from '../render/generated-files.js';
+import { eventText } from './words.js';
 
 export interface RenderOptions {
   inventory: string;
@@ -15,10 +16,13 @@ export interface RenderOptions {
 
 export async function renderCommand(options: RenderOptions, io: Io): Promise<ExitCode> {
   const out = options.out === undefined ? undefined : resolve(options.out);
-  const changes = await withSession(options.inventory, options.lockTimeoutMs, (session) => writeGeneratedFiles(session.inventory, out));
+  const { changes, instanceEvents } = await withSession(options.inventory, options.lockTimeoutMs, (session) => writeGeneratedFiles(session.inventory, out));
   if (options.json) {
-    io.out(json({ changed: changes.map(({ action, path, kind, group }) => ({ action, path, kind, group })) }));
-  } else if (changes.length === 0) {
+    io.out(json({ changed: changes.map(({ action, path, kind, group }) => ({ action, path, kind, group })), instances: instanceEvents }));
+    return ExitCode.ok;
+  }
+  for (const event of instanceEvents) io.out(`${eventText(event)}\n`);
+  if (changes.length === 0) {
     io.out('Nothing to write: every generated file already matches the inventory.\n');
   } else {
     io.out(changes.map((c) => `${formatFileChange(c)}\n`).join(''));

@@ -20,6 +20,10 @@ export function eventText(event: Event): string {
       return event.reason !== undefined
         ? `restarted ${event.group} (${event.reason}): pid ${event.oldPids.join(',')} -> ${event.newPids.join(',')}`
         : `${event.group}: ${event.oldPids.join(',') || '-'} -> ${event.newPids.join(',')}`;
+    case 'account':
+      return `created system user ${event.user} (uid ${event.uid}) for group ${event.group}`;
+    case 'directory':
+      return `${event.action === 'create' ? 'created' : 'fixed'} ${event.path} (mode ${event.mode.toString(8).padStart(4, '0')}${event.owner !== undefined ? `, owner ${event.owner}` : ''})`;
     case 'not-signalled':
       return `Apache is not running (${event.reason}): no process was signalled`;
   }

@@ -80,6 +80,9 @@ export function checkSchema(value: unknown, schema: Schema, path: KeyPath = []):
   if ((typeof value === 'number' || typeof value === 'bigint') && schema.minimum !== undefined && value < schema.minimum) {
     fail(`must be at least ${schema.minimum}, found ${value}`);
   }
+  if ((typeof value === 'number' || typeof value === 'bigint') && schema.maximum !== undefined && value > schema.maximum) {
+    fail(`must be at most ${schema.maximum}, found ${value}`);
+  }
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) {
       fail(`needs at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}`);

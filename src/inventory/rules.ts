@@ -7,7 +7,9 @@ import type { KeyPath, SchemaIssue } from './check-schema.js';
 import type { Document } from 'yaml';
 import { didYouMean } from './did-you-mean.js';
 import { quote } from './quote.js';
-import { titleProblem } from '../apache/name-limits.js';
+import { leadingDashText, titleProblem } from '../apache/name-limits.js';
+import { apacheUser } from '../apache/system-user.js';
+import { accountNamePattern, runAsOf, type Isolation } from './run-as.js';
 import { settingsOf, userKeys } from './yaml-values.js';
 import { resolve } from 'node:path';
 
@@ -156,10 +158,83 @@ const pathsApart: Rule = (data, _doc, dir) => {
   if (conf !== undefined && conf === at(apache.user_file)) {
     issues.push({ path: ['apache', 'conf_file'], at: 'value', message: 'must not be the same file as user_file' });
   }
+  // Each group owns a directory under data_dir: none of plexctl's own files may sit there.
+  const dataDir = at(asRecord(data.site).data_dir ?? 'data');
+  const inside = (path: string, parent: string) => path === parent || path.startsWith(`${parent}/`);
+  if (dataDir !== undefined) {
+    for (const key of ['wsgi_dir', 'conf_file', 'user_file'] as const) {
+      const path = at(apache[key]);
+      if (path !== undefined && inside(path, dataDir)) {
+        issues.push({ path: ['apache', key], at: 'value', message: `must not be site.data_dir (${dataDir}) or inside it: the groups own the directories there` });
+      }
+    }
+    if (wsgiDir !== undefined && inside(dataDir, wsgiDir)) {
+      issues.push({ path: asRecord(data.site).data_dir === undefined ? ['site'] : ['site', 'data_dir'], at: asRecord(data.site).data_dir === undefined ? 'key' : 'value', message: 'must not be wsgi_dir or inside it (plexctl owns the files there)' });
+    }
+  }
   return issues;
 };
 
+/** A user name starting with "-" would be read as an option by the tools that take it (htpasswd). */
+const userNamesNotOptions: Rule = (data) =>
+  Object.keys(asRecord(data.users))
+    .filter((user) => user.startsWith('-'))
+    .map((user) => ({ path: ['users', user], at: 'key' as const, message: leadingDashText }));
+
+/**
+ * Per-group isolation: every group runs as its own account, never root (mod_wsgi refuses it
+ * anyway) nor Apache's user, and no two groups share one. `isolation: shared` allows sharing
+ * (status and doctor then warn on every run); root is refused either way.
+ */
+const groupsRunApart: Rule = (data) => {
+  const isolation: Isolation = data.isolation === 'shared' ? 'shared' : 'per-group';
+  const defaults = asRecord(data.defaults);
+  const issues: SchemaIssue[] = [];
+  const seen = new Map<string, string>();
+  for (const [name, group] of Object.entries(asRecord(data.groups))) {
+    const own = asRecord(asRecord(group).daemon);
+    const runAs = runAsOf(isolation, name, own, defaults);
+    if (runAs === undefined) continue;
+    const where: KeyPath = typeof own.user === 'string' ? ['groups', name, 'daemon', 'user'] : typeof defaults.user === 'string' ? ['defaults', 'user'] : ['groups', name];
+    const at = where.length === 2 && where[0] === 'groups' ? ('key' as const) : ('value' as const);
+    if (runAs.user === 'root' || runAs.user === '0' || runAs.user === '#0') {
+      issues.push({ path: where, at, message: 'a group must not run as root (mod_wsgi refuses it, and it would own the machine)' });
+      continue;
+    }
+    if (!accountNamePattern.test(runAs.user) && !(isolation === 'shared' && runAs.user === apacheUser)) {
+      issues.push({ path: where, at, message: `the account ${quote(runAs.user)} is not a valid system user name (lower-case letters, digits, "_" and "-", starting with a letter or "_", at most 32)` });
+      continue;
+    }
+    if (isolation === 'shared') continue;
+    if (runAs.user === apacheUser) {
+      issues.push({ path: where, at, message: `a group must not run as Apache's user ${apacheUser}: it could read user_file and the map, and signal every group (set \`isolation: shared\` to allow it, not isolated)` });
+      continue;
+    }
+    const other = seen.get(runAs.user);
+    if (other !== undefined) {
+      issues.push({ path: where, at, message: `runs as ${runAs.user}, like group ${other}: groups sharing an account can read each other's data and signal each other's daemons (give each its own, or set \`isolation: shared\`)` });
+    } else {
+      seen.set(runAs.user, name);
+    }
+  }
+  return issues;
+};
+
+/** PLEXCTL_DATA_DIR is set by plexctl to the group's data directory. */
+const envLeavesDataDir: Rule = (data) =>
+  Object.entries(asRecord(data.groups)).flatMap(([name, group]) => [
+    ...Object.keys(asRecord(asRecord(group).env))
+      .filter((k) => k === 'PLEXCTL_DATA_DIR')
+      .map((k) => ({ path: ['groups', name, 'env', k], at: 'key' as const, message: 'is set by plexctl to the group\'s data directory (site.data_dir); set site.data_dir instead' })),
+    ...Object.keys(asRecord(asRecord(group).settings))
+      .filter((k) => k === 'PLEXCTL_DATA_DIR')
+      .map((k) => ({ path: ['groups', name, 'settings', k], at: 'key' as const, message: 'is set by plexctl to the group\'s data directory (site.data_dir); set site.data_dir instead' })),
+  ]);
+
 export const rules: Rule[] = [
+  userNamesNotOptions,
+  groupsRunApart,
+  envLeavesDataDir,
   usersMapToExistingGroups,
   userNamesAreStrings,
   titlesFitArgv0,

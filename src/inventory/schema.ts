@@ -23,6 +23,7 @@ export interface Schema {
   minItems?: number;
   enum?: readonly (string | number)[];
   minimum?: number;
+  maximum?: number;
   minLength?: number;
   maxLength?: number;
   pattern?: string;
@@ -114,6 +115,12 @@ export const inventorySchema: Schema = {
   additionalProperties: false,
   required: ['site', 'apache', 'groups'],
   properties: {
+    isolation: {
+      enum: ['per-group', 'shared'],
+      default: 'per-group',
+      description:
+        'per-group: each group\'s daemons run as their own system user (default plex-GROUP, created by plexctl); shared: groups may share an account, even Apache\'s (NOT isolated: status and doctor warn)',
+    },
     site: {
       type: 'object',
       additionalProperties: false,
@@ -131,6 +138,12 @@ export const inventorySchema: Schema = {
           items: plainText,
           default: [],
           description: 'directories put on sys.path in every group (relative to the inventory)',
+        },
+        data_dir: path('each group gets DATA_DIR/GROUP/, owned by its user, mode 0700 (PLEXCTL_DATA_DIR); default data'),
+        on_release: {
+          enum: ['archive', 'delete', 'keep'],
+          default: 'archive',
+          description: 'when a group loses its last user: its data directory is moved to DATA_DIR/.released/ (archive), deleted, or kept for the next tenant (keep: NOT a fresh instance)',
         },
         settings_module: {
           type: 'string',
@@ -178,6 +191,13 @@ export const inventorySchema: Schema = {
           enum: ['SIGINT', 'SIGTERM', 'SIGUSR1'],
           default: 'SIGINT',
           description: 'signal that restarts one group\'s daemons (SIGUSR1: graceful eviction)',
+        },
+        bcrypt_cost: {
+          type: 'integer',
+          minimum: 4,
+          maximum: 17,
+          default: 5,
+          description: 'bcrypt cost of new passwords (htpasswd -C); Basic auth checks the hash on every request, so each step up doubles that cost',
         },
         map: {
           enum: ['txt', 'dbm'],

@@ -1,4 +1,7 @@
 /** The validated inventory, with every path made absolute and every default filled in. */
+import type { Isolation, RunAs } from './run-as.js';
+
+export type { Isolation, RunAs } from './run-as.js';
 
 /** A value of a Django setting, as YAML gives it and Python will read it back. */
 export type SettingValue =
@@ -22,6 +25,10 @@ export interface Group {
   settings: [string, SettingValue][];
   /** This group's own options (merged over `defaults` when rendered). */
   daemon: DaemonOptions;
+  /** The account its daemons run as; undefined: Apache's own user (only under `isolation: shared`). */
+  runAs?: RunAs;
+  /** Its private data directory, `<site.data_dir>/<group>`. */
+  dataDir: string;
 }
 
 export interface UserMapping {
@@ -36,10 +43,13 @@ export interface Inventory {
   file: string;
   /** Its directory: relative paths are resolved against it. */
   dir: string;
+  isolation: Isolation;
   site: {
     mount: string;
     pythonPath: string[];
     settingsModule: string;
+    dataDir: string;
+    onRelease: 'archive' | 'delete' | 'keep';
   };
   apache: {
     confFile: string;
@@ -50,6 +60,7 @@ export interface Inventory {
     ctl: string[];
     restartSignal: RestartSignal;
     map: 'txt' | 'dbm';
+    bcryptCost: number;
   };
   defaults: DaemonOptions;
   /** In inventory order. */

@@ -1,5 +1,5 @@
 /** YAML text -> a validated Inventory, or every problem found. Pure. */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Problem } from '../errors.js';
 import { checkSchema, type SchemaIssue } from './check-schema.js';
 import { formatKeyPath, positionOf } from './locate.js';
@@ -8,6 +8,9 @@ import { rules } from './rules.js';
 import { inventorySchema } from './schema.js';
 import type { Document } from 'yaml';
 import type { DaemonOptions, Inventory, RestartSignal } from './types.js';
+import { runAsOf, type Isolation } from './run-as.js';
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 import { envOf, settingsOf, usersOf } from './yaml-values.js';
 
 /** Past this many, the rest are counted, not listed (a mangled file can yield thousands). */
@@ -51,7 +54,8 @@ interface RawGroup {
   daemon?: Record<string, unknown> | null;
 }
 interface RawInventory {
-  site: { mount?: string; python_path?: string[]; settings_module: string };
+  isolation?: Isolation;
+  site: { mount?: string; python_path?: string[]; settings_module: string; data_dir?: string; on_release?: 'archive' | 'delete' | 'keep' };
   apache: {
     conf_file: string;
     wsgi_dir: string;
@@ -61,6 +65,7 @@ interface RawInventory {
     ctl?: string[];
     restart_signal?: RestartSignal;
     map?: 'txt' | 'dbm';
+    bcrypt_cost?: bigint | number;
   };
   defaults?: Record<string, unknown> | null;
   groups: Record<string, RawGroup | null>;
@@ -81,13 +86,18 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
   const dir = dirname(file);
   const abs = (p: string) => resolve(dir, p);
   const ctl = raw.apache.ctl ?? debianCtl;
+  const isolation = raw.isolation ?? 'per-group';
+  const dataDir = abs(raw.site.data_dir ?? 'data');
   return {
     file,
     dir,
+    isolation,
     site: {
       mount: raw.site.mount ?? '/',
       pythonPath: (raw.site.python_path ?? []).map(abs),
       settingsModule: raw.site.settings_module,
+      dataDir,
+      onRelease: raw.site.on_release ?? 'archive',
     },
     apache: {
       confFile: abs(raw.apache.conf_file),
@@ -99,6 +109,7 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       ctl: ctl.map((arg, i) => (i > 0 && ctl[i - 1] === '-f' && !isAbsolute(arg) ? abs(arg) : arg)),
       restartSignal: raw.apache.restart_signal ?? 'SIGINT',
       map: raw.apache.map ?? 'txt',
+      bcryptCost: Number(raw.apache.bcrypt_cost ?? 5),
     },
     defaults: daemonOptions(raw.defaults),
     groups: Object.entries(raw.groups).map(([name, group]) => ({
@@ -106,6 +117,8 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       env: envOf(doc, name),
       settings: settingsOf(doc, name),
       daemon: daemonOptions(group?.daemon),
+      ...optional('runAs', runAsOf(isolation, name, group?.daemon ?? undefined, raw.defaults ?? undefined)),
+      dataDir: join(dataDir, name),
     })),
     users: usersOf(doc),
   };

@@ -12,6 +12,10 @@ export type Event =
   | { kind: 'graceful'; reasons: string[] }
   | { kind: 'serving'; groups: number }
   | { kind: 'restarted'; group: string; oldPids: number[]; newPids: number[]; reason?: string }
+  /** A system account created for a group's daemons. */
+  | { kind: 'account'; user: string; group: string; uid: number }
+  /** A data directory created, or given its mode and owner. */
+  | { kind: 'directory'; action: 'create' | 'fix'; path: string; mode: number; owner?: string }
   /** Nothing was signalled, because the server is not running. */
   | { kind: 'not-signalled'; reason: string };
 

@@ -15,9 +15,20 @@ export type FileKind = 'apache-conf' | 'main-script' | 'group-script' | 'procmap
  */
 export type LiveEffect = 'graceful' | 'restart-group' | 'restart-every-group' | 'none';
 
+/**
+ * Who may read a generated file, besides root (its owner when plexctl runs as root): its mode and
+ * the group that owns it, by name. Apply resolves the name; as non-root only the mode applies.
+ */
+export interface FileAccess {
+  mode: number;
+  group: string;
+}
+
 export interface DesiredFile {
   path: string;
   kind: FileKind;
+  /** Absent: no mode or owner is enforced (unit tests' hand-made files). */
+  access?: FileAccess;
   /** For files of one group (group scripts): that group. */
   group?: string;
   content: string;
@@ -38,11 +49,19 @@ export interface FileChange {
   after?: string;
   /** procmap-dbm: the map text to build the DBM from. */
   dbmSource?: string;
+  /** The mode and owner it must have (for create and update). */
+  access?: FileAccess;
+  /** Only the mode or owner is wrong; the content is right (an update that rewrites nothing). */
+  accessOnly?: { mode: number; uid: number; gid: number };
 }
 
 /** Files on disk: content of each desired path (undefined if missing), and plexctl's own files no longer desired. */
 export interface ActualFiles {
   contents: Map<string, string | undefined>;
+  /** Mode and owner of each desired path that exists. */
+  access?: Map<string, { mode: number; uid: number; gid: number }>;
+  /** gid of each group name a desired file names, when plexctl can change owners (as root); undefined otherwise. */
+  groupIds?: Map<string, number>;
   /** Files plexctl wrote earlier, found where it writes (group scripts, the DBM map), by path. */
   owned: Map<string, { kind: FileKind; group?: string; content: string }>;
 }

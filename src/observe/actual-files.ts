@@ -10,14 +10,20 @@ import { planFiles } from '../plan/file-plan.js';
 import { descriptorOf, generatedFiles, renderFiles } from '../render/generated-files.js';
 import { isOwnedContent } from '../render/files.js';
 import { UserError } from '../errors.js';
+import { groupIdsByName } from '../system/accounts.js';
+import { readRegularFile, UnsafePathError, type RegularFile } from '../system/safe-fs.js';
 
-async function readIfExists(path: string): Promise<string | undefined> {
+/** Generated files are at most a few megabytes (100k users' map: about 2 MB). */
+export const maxGeneratedFileBytes = 256 * 1024 * 1024;
+
+/** A managed file: only ever a regular file, never through a link, its facts from the open descriptor. */
+async function readManaged(path: string): Promise<RegularFile | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return await readRegularFile(path, { maxBytes: maxGeneratedFileBytes });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'EISDIR') throw new UserError(`${path} is a directory, where plexctl writes a file`, 'move it away, then run the command again');
+    if (error instanceof UnsafePathError && /is a directory/.test(error.reason)) {
+      throw new UserError(`${path} is a directory, where plexctl writes a file`, 'move it away, then run the command again');
+    }
     throw error;
   }
 }
@@ -25,7 +31,16 @@ async function readIfExists(path: string): Promise<string | undefined> {
 /** The content of every desired path, and the leftovers in wsgiDir that a descriptor says plexctl owns. */
 export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): Promise<ActualFiles> {
   const contents = new Map<string, string | undefined>();
-  await Promise.all(desired.map(async (f) => contents.set(f.path, await readIfExists(f.path))));
+  const access: NonNullable<ActualFiles['access']> = new Map();
+  await Promise.all(
+    desired.map(async (f) => {
+      const file = await readManaged(f.path);
+      contents.set(f.path, file?.content.toString('utf8'));
+      if (file) access.set(f.path, { mode: file.mode, uid: file.uid, gid: file.gid });
+    }),
+  );
+  // Owners are compared only where plexctl can change them.
+  const groupIds = process.getuid?.() === 0 ? await groupIdsByName() : undefined;
   const owned: ActualFiles['owned'] = new Map();
   let names: string[] = [];
   try {
@@ -46,7 +61,7 @@ export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): 
       owned.set(path, { kind: descriptor.kind, ...(rule.groupOf ? { group: rule.groupOf(name) } : {}), content });
     }
   }
-  return { contents, owned };
+  return { contents, access, owned, ...(groupIds ? { groupIds } : {}) };
 }
 
 /** Retarget the generated files under `outDir` (for review): each descriptor says DIR itself or DIR/wsgi. */

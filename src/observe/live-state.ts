@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Credentials } from '../credentials/credentials.js';
 import type { DesiredFile } from '../model/files.js';
 import { descriptorOf } from '../render/generated-files.js';
-import type { ServerState, WebServer } from '../server/web-server.js';
+import type { ServerObservation, ServerState, WebServer } from '../server/web-server.js';
 
 export interface GroupDaemons {
   pids: number[];
@@ -20,6 +20,8 @@ export interface LiveState {
   mtimes: Map<string, number>;
   /** Users that have a password. */
   passwordUsers: string[];
+  /** Children of the server whose title and account disagree. */
+  suspect?: ServerObservation['suspect'];
 }
 
 export async function readLiveState(desired: DesiredFile[], server: WebServer, credentials: Credentials): Promise<LiveState> {
@@ -34,5 +36,5 @@ export async function readLiveState(desired: DesiredFile[], server: WebServer, c
     const info = await stat(file.path).catch(() => undefined);
     if (info) mtimes.set(file.path, info.mtimeMs);
   }
-  return { server: observed.server, daemons, stray: observed.stray, mtimes, passwordUsers: await credentials.list() };
+  return { server: observed.server, daemons, stray: observed.stray, suspect: observed.suspect, mtimes, passwordUsers: await credentials.list() };
 }

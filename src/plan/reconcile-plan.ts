@@ -7,8 +7,11 @@ import type { DesiredFile, FileChange } from '../model/files.js';
 import type { LiveState } from '../observe/live-state.js';
 import { clockToleranceMs } from '../poll.js';
 import { descriptorOf } from '../render/generated-files.js';
+import { isInstancePending, type InstanceChanges } from './instance-plan.js';
 
 export interface ReconcilePlan {
+  /** Accounts and data directories the instances need before anything else. */
+  instances: InstanceChanges;
   files: FileChange[];
   /** Passwords of users not in the inventory (removed: access revoked). */
   removePasswords: string[];
@@ -21,10 +24,12 @@ export interface ReconcilePlan {
   /** Groups with no running daemon, and daemons of groups not in the inventory. */
   missingDaemons: string[];
   strayDaemons: string[];
+  /** Processes whose title and account disagree: a note, never a reason to restart anything. */
+  suspect: NonNullable<LiveState['suspect']>;
 }
 
 export function isPending(plan: ReconcilePlan): boolean {
-  return plan.files.length > 0 || plan.removePasswords.length > 0 || plan.graceful.length > 0 || plan.restart.length > 0;
+  return isInstancePending(plan.instances) || plan.files.length > 0 || plan.removePasswords.length > 0 || plan.graceful.length > 0 || plan.restart.length > 0;
 }
 
 /** `its settings script changes`, `the site script changed after its daemons started`. */
@@ -34,10 +39,17 @@ function reason(file: DesiredFile, own: boolean, now: boolean): string {
 }
 
 /** `desired` is the full set of generated files (their paths and kinds), `files` the changes to them. */
-export function planReconcile(inventory: Inventory, desired: DesiredFile[], files: FileChange[], live: LiveState): ReconcilePlan {
+export function planReconcile(
+  inventory: Inventory,
+  desired: DesiredFile[],
+  files: FileChange[],
+  live: LiveState,
+  instances: InstanceChanges = { accounts: [], dirs: [], blocked: [] },
+): ReconcilePlan {
   const inventoryUsers = new Set(inventory.users.map((u) => u.user));
   const passwordUsers = new Set(live.passwordUsers);
   const plan: ReconcilePlan = {
+    instances,
     files,
     removePasswords: live.passwordUsers.filter((u) => !inventoryUsers.has(u)),
     missingPasswords: inventory.users.filter((u) => !passwordUsers.has(u.user)).map((u) => u.user),
@@ -45,10 +57,12 @@ export function planReconcile(inventory: Inventory, desired: DesiredFile[], file
     restart: [],
     missingDaemons: [],
     strayDaemons: live.stray.map((s) => s.group),
+    suspect: live.suspect ?? [],
   };
   if (!live.server.running) return plan;
 
-  const changed = new Set(files.map((f) => f.path));
+  // A file whose mode or owner alone was wrong is fixed in place: nothing reloads it.
+  const changed = new Set(files.filter((f) => !f.accessOnly).map((f) => f.path));
   const newerThan = (path: string, start: number | undefined) =>
     start !== undefined && (live.mtimes.get(path) ?? 0) > start + clockToleranceMs;
   const starts = [...live.daemons.values()].flatMap((d) => (d.oldestStart !== undefined ? [d.oldestStart] : []));

@@ -11,6 +11,9 @@ import { fileEvent, type Emit } from '../model/events.js';
 import type { FileChange } from '../model/files.js';
 import { readActualFiles } from '../observe/actual-files.js';
 import { readLiveState } from '../observe/live-state.js';
+import { observeInstances } from '../observe/instances.js';
+import { planInstances } from '../plan/instance-plan.js';
+import { applyInstanceChanges } from '../apply/instances.js';
 import { planFiles } from '../plan/file-plan.js';
 import { isPending, planReconcile, type ReconcilePlan } from '../plan/reconcile-plan.js';
 import { isRoutingKind, renderFiles } from '../render/generated-files.js';
@@ -33,14 +36,21 @@ export class ApacheConfigRejected extends UserError {
 
 export async function computePlan(inventory: Inventory, server: WebServer = webServerOf(inventory)): Promise<ReconcilePlan> {
   const desired = renderFiles(inventory);
-  const [actual, live] = await Promise.all([readActualFiles(desired, inventory.apache.wsgiDir), readLiveState(desired, server, credentialsOf(inventory))]);
-  return planReconcile(inventory, desired, planFiles(desired, actual), live);
+  const [actual, live, instances] = await Promise.all([
+    readActualFiles(desired, inventory.apache.wsgiDir),
+    readLiveState(desired, server, credentialsOf(inventory)),
+    observeInstances(inventory),
+  ]);
+  return planReconcile(inventory, desired, planFiles(desired, actual), live, planInstances(inventory, instances));
 }
 
 export async function reconcile(inventory: Inventory, options: ReconcileOptions, emit: Emit): Promise<ReconcilePlan> {
   const server = options.server ?? webServerOf(inventory);
   const plan = await computePlan(inventory, server);
   if (options.dryRun || !isPending(plan)) return plan;
+
+  // Accounts first: the files' owners and Apache's configuration name them.
+  for (const event of await applyInstanceChanges(plan.instances)) emit(event);
 
   if (plan.removePasswords.length > 0) {
     const credentials = credentialsOf(inventory);

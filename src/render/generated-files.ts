@@ -13,12 +13,22 @@ import { apacheArg, apacheOption, apacheQuoted } from './escape-apache.js';
 import { pyStr, pyValue } from './escape-python.js';
 import { generatedPaths, marker, procmapDbmSourceName, procmapName, type GeneratedPaths } from './files.js';
 import { renderTemplate } from './templates.js';
+import { apacheUser } from '../apache/system-user.js';
 
 /** What every descriptor's render gets: the inventory's paths, its marker line, its groups with their merged daemon options. */
 export interface RenderContext {
   paths: GeneratedPaths;
   marker: string;
   groups: (Inventory['groups'][number] & { script: string; options: [string, string | number][] })[];
+}
+
+/** The owning group's name for a descriptor's readers. */
+function readersGroup(readers: GeneratedFileKind['readers'], inventory: Inventory, group: string | undefined): string {
+  if (readers === 'root') return 'root';
+  if (readers === 'apache') return apacheUser;
+  const runAs = inventory.groups.find((g) => g.name === group)?.runAs;
+  // A group with no account of its own runs as Apache's user (isolation: shared).
+  return runAs?.group ?? apacheUser;
 }
 
 export interface GeneratedFileKind {
@@ -28,15 +38,20 @@ export interface GeneratedFileKind {
   /** Ascending: nothing ever refers to a file not yet written (scripts, then the conf, then the map). Deletions come after every write. */
   writeOrder: number;
   effect: LiveEffect;
-  /** Mode of a new file (an existing file keeps its own mode and owner). */
+  /** Its mode, enforced on every run (drift is repaired). */
   mode: number;
+  /**
+   * The group that owns it (the owner is root): `root`, Apache's user's group (`apache`: read by
+   * Apache's workers, never by a group's daemons), or the file's own instance's group (`instance`).
+   */
+  readers: 'root' | 'apache' | 'instance';
   /** Apply writes `text` atomically, or builds a DBM (`dbm`) from DesiredFile.dbmSource. */
   writer: 'text' | 'dbm';
   /** A rewrite always gets a new mtime (Apache re-reads a RewriteMap only when its mtime changes). */
   freshMtime: boolean;
   /** Where `render --out DIR` puts it: DIR itself, or DIR/wsgi. */
   outSubdir: '' | 'wsgi';
-  render(inventory: Inventory, context: RenderContext): DesiredFile[];
+  render(inventory: Inventory, context: RenderContext): Omit<DesiredFile, 'access'>[];
   /**
    * A file of this kind that plexctl may delete when the inventory no longer wants it: its name in
    * wsgi_dir, and whether its content must start with plexctl's marker line.
@@ -72,6 +87,7 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     writeOrder: 2,
     effect: 'graceful',
     mode: 0o644,
+    readers: 'root',
     writer: 'text',
     freshMtime: false,
     outSubdir: '',
@@ -99,6 +115,7 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     writeOrder: 0,
     effect: 'restart-every-group',
     mode: 0o644,
+    readers: 'root',
     writer: 'text',
     freshMtime: false,
     outSubdir: 'wsgi',
@@ -109,7 +126,8 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     label: 'settings script',
     writeOrder: 1,
     effect: 'restart-group',
-    mode: 0o644,
+    mode: 0o640,
+    readers: 'instance',
     writer: 'text',
     freshMtime: false,
     outSubdir: 'wsgi',
@@ -137,7 +155,8 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     label: 'user map',
     writeOrder: 3,
     effect: 'none',
-    mode: 0o644,
+    mode: 0o640,
+    readers: 'apache',
     writer: 'text',
     freshMtime: true,
     outSubdir: 'wsgi',
@@ -148,7 +167,8 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     label: 'user map (DBM)',
     writeOrder: 4,
     effect: 'none',
-    mode: 0o644,
+    mode: 0o640,
+    readers: 'apache',
     writer: 'dbm',
     freshMtime: true,
     outSubdir: 'wsgi',
@@ -181,8 +201,12 @@ export function renderFiles(inventory: Inventory): DesiredFile[] {
     groups: inventory.groups.map((group) => ({
       ...group,
       script: paths.group(group.name),
-      options: Object.entries({ ...inventory.defaults, ...group.daemon }).sort(([a], [b]) => byteOrder(a, b)),
+      options: Object.entries({ ...inventory.defaults, ...group.daemon, ...(group.runAs ? { user: group.runAs.user, group: group.runAs.group } : {}) }).sort(([a], [b]) =>
+        byteOrder(a, b),
+      ),
     })),
   };
-  return generatedFiles.flatMap((d) => d.render(inventory, context));
+  return generatedFiles.flatMap((d) =>
+    d.render(inventory, context).map((file) => ({ ...file, access: { mode: d.mode, group: readersGroup(d.readers, inventory, file.group) } })),
+  );
 }

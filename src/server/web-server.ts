@@ -21,6 +21,8 @@ export interface ServerObservation {
   daemons: Map<string, DaemonFacts[]>;
   /** Daemons under the server that name no group of the inventory. */
   stray: { group: string; pids: number[] }[];
+  /** Children whose name and identity disagree (a tenant that retitled its process): reported, never acted on. */
+  suspect: { pid: number; uid?: number; title: string; reason: string }[];
 }
 
 export interface ConfigResult {

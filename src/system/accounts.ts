@@ -213,3 +213,10 @@ async function checkExisting(user: UserEntry, group: string | undefined): Promis
   }
   return { uid: user.uid, gid: user.gid, created: false };
 }
+
+/** Every local group's gid by name, read once (for checking many files' owners). */
+export async function groupIdsByName(): Promise<Map<string, number>> {
+  const table = new Map<string, number>();
+  for (const g of await groups()) if (!table.has(g.name)) table.set(g.name, g.gid);
+  return table;
+}

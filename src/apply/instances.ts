@@ -1,0 +1,54 @@
+/**
+ * Carry out InstanceChanges: create accounts, then data directories with their mode and owner.
+ * A directory is changed through a descriptor opened without following links, so a link swapped
+ * in at its name is never followed.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import type { Event } from '../model/events.js';
+import type { InstanceChanges } from '../plan/instance-plan.js';
+import { ensureSystemUser, lookupUser } from '../system/accounts.js';
+
+async function setDirAccess(path: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  try {
+    if (owner && process.getuid?.() === 0) await handle.chown(owner.uid, owner.gid);
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function applyInstanceChanges(changes: InstanceChanges): Promise<Event[]> {
+  if (changes.blocked.length > 0) {
+    const b = changes.blocked[0]!;
+    throw new UserError(`${b.path} ${b.what}, where plexctl keeps a group's data directory; nothing was changed there`, `move it away (mv ${b.path} ${b.path}.moved), then run the command again`);
+  }
+  const events: Event[] = [];
+  for (const a of changes.accounts) {
+    const made = await ensureSystemUser(a.user, a.userGroup === a.user ? {} : { group: a.userGroup });
+    if (made.created) events.push({ kind: 'account', user: a.user, group: a.group, uid: made.uid });
+  }
+  for (const d of changes.dirs) {
+    let owner: { uid: number; gid: number } | undefined;
+    if (d.owner !== undefined) {
+      const entry = await lookupUser(d.owner);
+      if (!entry) throw new UserError(`the account ${d.owner} that must own ${d.path} does not exist`, 'run `plexctl reconcile` as root: it creates it');
+      owner = { uid: entry.uid, gid: entry.gid };
+    } else if (process.getuid?.() === 0) {
+      owner = { uid: 0, gid: 0 };
+    }
+    if (d.action === 'create') {
+      try {
+        // data_dir itself may need its parents; a group's directory is made only inside it.
+        await mkdir(d.path, { mode: 0o700, recursive: d.group === undefined });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+    await setDirAccess(d.path, d.mode, owner);
+    events.push({ kind: 'directory', action: d.action, path: d.path, mode: d.mode, ...(d.owner !== undefined ? { owner: d.owner } : {}) });
+  }
+  return events;
+}
