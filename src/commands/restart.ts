@@ -1,10 +1,8 @@
 import { ExitCode } from '../exit-codes.js';
 import { UserError } from '../errors.js';
-import { didYouMean } from '../inventory/did-you-mean.js';
-import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { formatRestart } from '../lifecycle/format.js';
-import { restartGroups } from '../lifecycle/restart.js';
+import { jsonOption, timeoutOption } from '../options.js';
+import type { CommandModule } from './command.js';
 
 export interface RestartOptions {
   inventory: string;
@@ -14,6 +12,12 @@ export interface RestartOptions {
 }
 
 export async function restartCommand(options: RestartOptions, io: Io): Promise<ExitCode> {
+  const [{ didYouMean }, { loadInventory }, { formatRestart }, { restartGroups }] = await Promise.all([
+    import('../inventory/did-you-mean.js'),
+    import('../inventory/load.js'),
+    import('../lifecycle/format.js'),
+    import('../lifecycle/restart.js'),
+  ]);
   const inventory = await loadInventory(options.inventory);
   const names = inventory.groups.map((g) => g.name);
   for (const group of options.groups) {
@@ -24,3 +28,14 @@ export async function restartCommand(options: RestartOptions, io: Io): Promise<E
   if (!report.apache.running) return ExitCode.failed;
   return report.groups.every((g) => g.done) ? ExitCode.ok : ExitCode.failed;
 }
+
+export const command: CommandModule<[string[]], { timeout: number; json: boolean }> = {
+  name: 'restart',
+  summary: 'restart exactly the daemons of some groups',
+  description:
+    'send apache.restart_signal to exactly the daemons of these groups (children of the Apache in ' +
+    'pid_file whose title is (wsgi:GROUP)), then wait until each was replaced and serves again',
+  arguments: [{ syntax: '<group...>', description: 'the groups' }],
+  configure: (c) => c.addOption(timeoutOption()).addOption(jsonOption()),
+  run: ([groups], o, ctx) => restartCommand({ inventory: ctx.inventory(), groups, timeoutMs: o.timeout * 1000, json: o.json }, ctx.io),
+};

@@ -1,12 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { apacheState, groupDaemons, listProcesses, type ProcessLister } from '../apache/daemons.js';
-import { processFacts } from '../apache/proc.js';
+import type { ProcessLister } from '../apache/daemons.js';
 import { ExitCode } from '../exit-codes.js';
-import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { planRender } from '../plan/plan-render.js';
-import { generatedPaths } from '../render/files.js';
-import { buildStatus, formatStatus, type DaemonFacts, type ScriptTime, type StatusInput } from '../status/status.js';
+import { jsonOption } from '../options.js';
+import type { DaemonFacts, ScriptTime, StatusInput } from '../status/status.js';
+import type { CommandModule } from './command.js';
 
 export interface StatusOptions {
   inventory: string;
@@ -24,6 +22,15 @@ async function scriptTime(path: string): Promise<ScriptTime> {
 
 /** Informational: exit 0 whatever it finds; 1 only when it cannot report (the inventory is refused). */
 export async function statusCommand(options: StatusOptions, io: Io): Promise<ExitCode> {
+  const [{ apacheState, groupDaemons, listProcesses }, { processFacts }, { loadInventory }, { planRender }, { generatedPaths }, { buildStatus, formatStatus }] =
+    await Promise.all([
+      import('../apache/daemons.js'),
+      import('../apache/proc.js'),
+      import('../inventory/load.js'),
+      import('../plan/plan-render.js'),
+      import('../render/files.js'),
+      import('../status/status.js'),
+    ]);
   const inventory = await loadInventory(options.inventory);
   const processes = await (options.lister ?? listProcesses)();
   const apache = await apacheState(inventory.apache.pidFile, processes);
@@ -64,3 +71,13 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<Exi
   io.out(options.json ? json(report) : formatStatus(report));
   return ExitCode.ok;
 }
+
+export const command: CommandModule<[], { json: boolean }> = {
+  name: 'status',
+  summary: 'groups, daemons, memory, staleness and drift',
+  description:
+    'each group: state (running, stale: started before its script changed, not running), daemon PIDs, ' +
+    "uptime, memory and users; Apache's parent; managed files that drifted from the inventory. Exit 0",
+  configure: (c) => c.addOption(jsonOption()),
+  run: (_args, o, ctx) => statusCommand({ inventory: ctx.inventory(), json: o.json }, ctx.io),
+};
