@@ -1,9 +1,9 @@
 /**
  * What a command is to the CLI: its commander definition (name, texts, arguments, options) and
  * its action. src/cli.ts builds the command line from a list of these. A command module imports
- * only light things at the top (types, commander's Option through src/options.ts, exit codes,
- * io); `run` imports the code that does the work, so that start-up pays only for the command
- * that runs.
+ * only light things at the top (types, commander, src/options.ts, exit codes, errors, io); its
+ * action imports the code that does the work, so that start-up pays only for the command that
+ * runs (test/startup.test.ts checks what --help and validate load).
  */
 import type { Command } from 'commander';
 import type { ExitCode } from '../exit-codes.js';
