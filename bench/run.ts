@@ -4,7 +4,7 @@
  * to the floor of any Node CLI (`node -e 0`) measured alongside it. Prints a table and writes
  * bench/results/<ISO date>-<host>.json and bench/results/latest.json.
  *
- *   node dist/bench/run.js [--quick] [--only=render,noop,useradd,throughput] [--budget=SECONDS] [--no-write]
+ *   node dist/bench/run.js [--quick] [--only=startup,render,noop,useradd,throughput] [--budget=SECONDS] [--no-write]
  *
  * --quick: a small grid, fewer repetitions and 2 s wrk runs, without the 100k-user render, for
  * trying the suite out (results are written only with --write). The full run keeps itself under
@@ -18,13 +18,14 @@ import { availableParallelism, hostname, loadavg, release, totalmem } from 'node
 import { join } from 'node:path';
 import { noopCommands } from './noop.js';
 import { renderCell, type RenderCell } from './render.js';
+import { startupBench } from './startup.js';
 import { formatResults, targets, type Machine, type Results } from './report.js';
 import { throughputBench } from './throughput.js';
 import { userAddBench } from './useradd.js';
 import { inventoryText, procmapText } from './lib/inventory.js';
 import { ensureGnuTime, Floor, max, plexctl, removeDir, repoRoot } from './lib/util.js';
 
-type Phase = 'render' | 'noop' | 'useradd' | 'throughput';
+type Phase = 'startup' | 'render' | 'noop' | 'useradd' | 'throughput';
 
 interface Options {
   quick: boolean;
@@ -34,7 +35,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const all: Phase[] = ['render', 'noop', 'useradd', 'throughput'];
+  const all: Phase[] = ['startup', 'render', 'noop', 'useradd', 'throughput'];
   const options: Options = { quick: false, only: new Set(all), budgetMs: 570_000, write: true };
   let writeGiven: boolean | undefined;
   for (const arg of argv) {
@@ -46,7 +47,7 @@ function parseArgs(argv: string[]): Options {
       for (const w of wanted) if (!all.includes(w as Phase)) throw new Error(`--only: unknown phase ${w} (phases: ${all.join(', ')})`);
       options.only = new Set(wanted as Phase[]);
     } else if (arg.startsWith('--budget=')) options.budgetMs = Number(arg.slice('--budget='.length)) * 1000;
-    else throw new Error(`unknown argument ${arg}\nusage: node dist/bench/run.js [--quick] [--only=render,noop,useradd,throughput] [--budget=SECONDS] [--no-write|--write]`);
+    else throw new Error(`unknown argument ${arg}\nusage: node dist/bench/run.js [--quick] [--only=startup,render,noop,useradd,throughput] [--budget=SECONDS] [--no-write|--write]`);
   }
   options.write = writeGiven ?? !options.quick;
   return options;
@@ -124,6 +125,12 @@ async function main(): Promise<number> {
     ? [[100, 10], [1000, 100], [10000, 1000]]
     : [[100, 10], [1000, 10], [10000, 10], [10000, 100], [10000, 1000]];
   try {
+    if (options.only.has('startup')) {
+      await attempt('start-up: --help and validate of the demo inventory', async () => {
+        result.startup = await startupBench(floor, options.quick ? 10 : 20, 20_000);
+        log(`  --help ${Math.round(result.startup.help.wallMs.median)} ms, validate ${Math.round(result.startup.validate.wallMs.median)} ms, floor ${Math.round(floor.median)} ms`);
+      });
+    }
     if (options.only.has('render') || options.only.has('noop')) {
       for (const [users, groups] of options.only.has('render') ? grid : [[10000, 1000] as [number, number]]) {
         await attempt(`render ${users} users / ${groups} groups`, async () => {

@@ -1,33 +1,42 @@
 /**
- * The command line: commander wiring only. Each action normalises its options and calls a
- * command in src/commands/. This is the one place that catches errors and picks the exit code.
+ * The command line: commander built from the list of command modules in src/commands/. Each
+ * module declares its command and imports the code that does the work only when it runs, so
+ * that `plexctl --help` or `plexctl validate` loads no more than it needs. This is the one place
+ * that catches errors and picks the exit code.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ExitCode } from './exit-codes.js';
 import { InventoryError, UserError, formatProblem } from './errors.js';
-import { inventoryPath } from './inventory/load.js';
+import { inventoryPath } from './inventory/path.js';
 import { processIo, type Io } from './io.js';
-import { planCommand } from './commands/plan.js';
-import { renderCommand } from './commands/render.js';
-import { serveCommand } from './commands/serve.js';
-import { reconcileCommand } from './commands/reconcile.js';
-import { restartCommand } from './commands/restart.js';
-import { userAddCommand, userListCommand, userMoveCommand, userPasswdCommand, userRemoveCommand } from './commands/user.js';
-import { validateCommand } from './commands/validate.js';
-import { doctorCommand } from './commands/doctor.js';
-import { schemaCommand } from './commands/schema.js';
-import { statusCommand } from './commands/status.js';
+import { inventoryOption, lockTimeoutOption } from './options.js';
+import type { AnyCommandModule, CommandContext } from './commands/command.js';
+import { command as validate } from './commands/validate.js';
+import { command as render } from './commands/render.js';
+import { command as plan } from './commands/plan.js';
+import { command as serve } from './commands/serve.js';
+import { command as user } from './commands/user.js';
+import { command as reconcile } from './commands/reconcile.js';
+import { command as restart } from './commands/restart.js';
+import { command as status } from './commands/status.js';
+import { command as doctor } from './commands/doctor.js';
+import { command as schema } from './commands/schema.js';
 
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of seconds, 0 or more');
-  return n;
-}
+/** Every command, in the order `plexctl --help` lists them. */
+export const commands: readonly AnyCommandModule[] = [validate, render, plan, serve, user, reconcile, restart, status, doctor, schema];
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('a port is a whole number from 1 to 65535');
-  return n;
+/** Adds `spec` (and its subcommands) under `parent`. */
+function define(parent: Command, spec: AnyCommandModule, context: CommandContext, setExit: (code: ExitCode) => void): void {
+  const command = parent.command(spec.name).summary(spec.summary).description(spec.description);
+  for (const argument of spec.arguments ?? []) command.argument(argument.syntax, argument.description);
+  spec.configure?.(command);
+  if (spec.helpAfter !== undefined) command.addHelpText('after', spec.helpAfter);
+  for (const sub of spec.subcommands ?? []) define(command, sub, context, setExit);
+  const run = spec.run;
+  if (run) {
+    // commander calls an action with the positional arguments, then the options, then the command.
+    command.action(async (...values: unknown[]) => setExit(await run(values.slice(0, -2), values.at(-2), context)));
+  }
 }
 
 export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {
@@ -36,12 +45,8 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
       'Serve many isolated instances of one Django site from one Apache: each logged-in user runs in ' +
         'their own mod_wsgi daemon process group, driven by one YAML inventory (plex.yaml).',
     )
-    .option('-i, --inventory <file>', 'the inventory (default: $PLEXCTL_INVENTORY, else ./plex.yaml)')
-    .addOption(
-      new Option('--lock-timeout <seconds>', 'how long a command that changes files waits for another plexctl holding the lock')
-        .default(30)
-        .argParser(seconds),
-    )
+    .addOption(inventoryOption())
+    .addOption(lockTimeoutOption())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
@@ -49,170 +54,16 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
       'after',
       '\nExit codes: 0 done (or nothing to do), 1 failed or refused (nothing changed unless said), 2 plan: changes pending.',
     );
-  const inventory = () => inventoryPath(program.opts().inventory, process.env, process.cwd());
-
-  program
-    .command('validate')
-    .summary('check the inventory; write nothing')
-    .description('check the inventory and report every problem as FILE:LINE:COL: key.path: message; writes nothing')
-    .option('--json', 'machine-readable output', false)
-    .action(async (o) => setExit(await validateCommand({ inventory: inventory(), json: o.json }, io)));
-
-  program
-    .command('render')
-    .summary('write the Apache fragment, WSGI scripts and procmap.txt')
-    .description(
-      'write the Apache fragment, the WSGI scripts and procmap.txt; only changed files are written, each atomically. ' +
-        'Running daemons keep their old scripts until restarted; procmap.txt takes effect on the next request.',
-    )
-    .option('--out <dir>', 'write the files under DIR instead (DIR/<conf file>, DIR/wsgi/*), for review')
-    .option('--json', 'machine-readable output', false)
-    .action(async (o) => setExit(await renderCommand({ inventory: inventory(), lockTimeoutMs: program.opts().lockTimeout * 1000, out: o.out, json: o.json }, io)));
-
-  program
-    .command('plan')
-    .summary('show what reconcile would do (exit 2: changes pending)')
-    .description(
-      'show everything reconcile would do: files to create, update or delete, user_file entries to remove, ' +
-        'groups to restart, a graceful restart of Apache; exit 0 nothing to do, 2 changes pending, 1 error',
-    )
-    .option('--diff', 'show a unified diff of each file', false)
-    .option('--json', 'machine-readable output', false)
-    .action(async (o) => setExit(await planCommand({ inventory: inventory(), diff: o.diff, json: o.json }, io)));
-
-  program
-    .command('serve')
-    .summary('run a private Apache for this inventory on 127.0.0.1')
-    .description(
-      'render, then run a private Apache for this inventory on 127.0.0.1 (config, logs and sockets in ' +
-        '<inventory dir>/.plexctl/serve/); Ctrl-C stops it',
-    )
-    .addOption(new Option('--port <n>', 'port on 127.0.0.1').default(8080).argParser(port))
-    .option('--detach', 'start it in the background and return', false)
-    .option('--stop', 'stop the private Apache started with --detach', false)
-    .action(async (o) =>
-      setExit(await serveCommand({ inventory: inventory(), lockTimeoutMs: program.opts().lockTimeout * 1000, port: o.port, detach: o.detach, stop: o.stop }, io)),
-    );
-
-  const lifecycle = (o: { json: boolean; timeout: number }) => ({
-    inventory: inventory(),
-    lockTimeoutMs: program.opts().lockTimeout * 1000,
-    restartTimeoutMs: o.timeout * 1000,
-    json: o.json,
-  });
-  const timeoutOption = () =>
-    new Option('--timeout <seconds>', 'how long to wait for a restarted group to serve again').default(15).argParser(seconds);
-
-  const user = program
-    .command('user')
-    .summary("add, remove, move, passwd, list the site's users")
-    .description('the site\'s users on the live server: add, remove, move, passwd, list')
-    .addHelpText('after', '\nEach change takes the inventory lock, edits plex.yaml in place (comments and layout kept),\nand says which steps it did; if one fails, running the same command again completes it.');
-  user
-    .command('add')
-    .summary('add a user (restarts its group if it was empty)')
-    .description(
-      'add a user: inventory, group scripts, restart of the group when it was empty or its script ' +
-        'changed (a fresh tenant gets a fresh process), procmap.txt, then the password',
-    )
-    .argument('<name>', 'the user (REMOTE_USER)')
-    .option('--group <group>', 'the group to map it to (default: the first group with no user)')
-    .option('--password-stdin', 'read the password as one line from standard input', false)
-    .addOption(timeoutOption())
-    .option('--json', 'machine-readable output', false)
-    .action(async (name: string, o) =>
-      setExit(await userAddCommand({ ...lifecycle(o), user: name, group: o.group, passwordStdin: o.passwordStdin, stdin: process.stdin }, io)),
-    );
-  user
-    .command('remove')
-    .summary('remove a user, revoking access first')
-    .description('remove a user, revoking access first: password entry, procmap.txt, inventory, then restart the group if no user is left in it')
-    .argument('<name>', 'the user')
-    .addOption(timeoutOption())
-    .option('--json', 'machine-readable output', false)
-    .action(async (name: string, o) => setExit(await userRemoveCommand({ ...lifecycle(o), user: name }, io)));
-  user
-    .command('move')
-    .summary('map a user to another group')
-    .description('map a user to another group: inventory and procmap.txt; the next request lands in the new group')
-    .argument('<name>', 'the user')
-    .requiredOption('--group <group>', 'the new group')
-    .addOption(timeoutOption())
-    .option('--json', 'machine-readable output', false)
-    .action(async (name: string, o) => setExit(await userMoveCommand({ ...lifecycle(o), user: name, group: o.group }, io)));
-  user
-    .command('passwd')
-    .summary("set a user's password from standard input")
-    .description('set a user\'s password in user_file (bcrypt, made by Apache\'s htpasswd)')
-    .argument('<name>', 'the user')
-    .option('--password-stdin', 'read the password as one line from standard input (the only way: never in argv)', false)
-    .option('--json', 'machine-readable output', false)
-    .action(async (name: string, o) =>
-      setExit(await userPasswdCommand({ ...lifecycle({ ...o, timeout: 0 }), user: name, passwordStdin: o.passwordStdin, stdin: process.stdin }, io)),
-    );
-  user
-    .command('list')
-    .summary('list users, groups and whether a password is set')
-    .description('the users: group, and whether a password is set')
-    .option('--json', 'machine-readable output', false)
-    .action(async (o) => setExit(await userListCommand({ inventory: inventory(), json: o.json }, io)));
-
-  program
-    .command('reconcile')
-    .summary('make the live server match the inventory (for cron)')
-    .description(
-      'make the live server match the inventory (for cron): write changed files; for an Apache-level change ' +
-        'run CTL -t (on failure restore every file, signal nothing, exit 1) then CTL -k graceful; for a changed ' +
-        'script restart that group only; for procmap.txt or user_file alone restart nothing. Prints nothing ' +
-        'under --quiet when nothing changed; otherwise one timestamped line per action.',
-    )
-    .option('--dry-run', 'only show what would be done (like plan)', false)
-    .option('--quiet', 'print nothing when there is nothing to do', false)
-    .addOption(new Option('--timeout <seconds>', 'how long to wait for groups to serve again after a restart').default(60).argParser(seconds))
-    .option('--json', 'machine-readable output', false)
-    .action(async (o) =>
-      setExit(
-        await reconcileCommand(
-          { inventory: inventory(), lockTimeoutMs: program.opts().lockTimeout * 1000, timeoutMs: o.timeout * 1000, dryRun: o.dryRun, json: o.json, quiet: o.quiet },
-          io,
-        ),
-      ),
-    );
-
-  program
-    .command('restart')
-    .summary('restart exactly the daemons of some groups')
-    .description(
-      'send apache.restart_signal to exactly the daemons of these groups (children of the Apache in ' +
-        'pid_file whose title is (wsgi:GROUP)), then wait until each was replaced and serves again',
-    )
-    .argument('<group...>', 'the groups')
-    .addOption(timeoutOption())
-    .option('--json', 'machine-readable output', false)
-    .action(async (groups: string[], o) =>
-      setExit(await restartCommand({ inventory: inventory(), groups, timeoutMs: o.timeout * 1000, json: o.json }, io)),
-    );
-  program
-    .command('status')
-    .summary('groups, daemons, memory, staleness and drift')
-    .description(
-      'each group: state (running, stale: started before its script changed, not running), daemon PIDs, ' +
-        'uptime, memory and users; Apache\'s parent; managed files that drifted from the inventory. Exit 0',
-    )
-    .option('--json', 'machine-readable output', false)
-    .action(async (o) => setExit(await statusCommand({ inventory: inventory(), json: o.json }, io)));
-
-  program
-    .command('doctor')
-    .summary('check the Apache side, with fix-it hints')
-    .description('check the Apache side (binary, modules, mod_wsgi, Python, Django, pid file, permissions); exit 1 if any check FAILs')
-    .action(async () => setExit(await doctorCommand({ inventory: inventory() }, io)));
-
-  program
-    .command('schema')
-    .summary("print the inventory's JSON Schema")
-    .description('print the inventory\'s JSON Schema (draft-07), e.g. for yaml-language-server')
-    .action(async () => setExit(await schemaCommand({}, io)));
+  const context: CommandContext = {
+    io,
+    inventory: () => inventoryPath(program.opts().inventory, process.env, process.cwd()),
+    lockTimeoutMs: () => program.opts().lockTimeout * 1000,
+    // A getter: process.stdin opens the stream, which only the commands that read it should do.
+    get stdin() {
+      return process.stdin;
+    },
+  };
+  for (const spec of commands) define(program, spec, context, setExit);
   return program;
 }
 

@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { daemonPids, eventually, requireApache, startSite, type Site } from './helpers/e2e.js';
+import { after, before, it } from 'node:test';
+import { daemonPids, describeLive, eventually, startSite, type Site } from './helpers/e2e.js';
 
 const spec = {
   groups: {
@@ -17,11 +17,10 @@ const spec = {
   users: { alice: 'django1', bob: 'django2', carol: 'django3' },
 };
 
-describe('a real Apache serving the rendered configuration', { timeout: 120_000 }, () => {
+await describeLive('a real Apache serving the rendered configuration', { timeout: 120_000 }, () => {
   let site: Site | undefined;
 
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     // mallory has a password but no map entry.
     site = await startSite({ ...spec, users: spec.users }, ['alice', 'bob', 'carol']);
     const extra = await site.cli(['user', 'passwd', 'alice', '--password-stdin'], 'alice-pw\n');

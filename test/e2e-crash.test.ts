@@ -10,14 +10,14 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { execa } from 'execa';
 import { validateInventoryText } from '../src/inventory/validate.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { setUserGroup } from '../src/inventory/edit.js';
 import { renderFiles } from '../src/render/generated-files.js';
 import { parseHtpasswd, withEntry } from '../src/apache/htpasswd.js';
-import { httpGet, inventoryYaml, requireApache, startSite, type Site, type SiteSpec } from './helpers/e2e.js';
+import { describeLive, httpGet, inventoryYaml, startSite, type Site, type SiteSpec } from './helpers/e2e.js';
 import { describeRun, isAlive, prng, readOrUndefined, runPlexctl, snapshot, spawnPlexctl, tempFiles, type Finished } from './helpers/hostile.js';
 
 const seed = Number(process.env.PLEXCTL_CRASH_SEED ?? 20250611);
@@ -58,7 +58,7 @@ interface Stats {
 }
 const newStats = (): Stats => ({ killed: 0, finishedFirst: 0, mixed: 0, lockLeft: 0, tempLeft: 0, delays: [] });
 
-describe('crash consistency: SIGKILL during reconcile and user add', { timeout: 900_000 }, () => {
+await describeLive('crash consistency: SIGKILL during reconcile and user add', { timeout: 900_000 }, () => {
   let site: Site | undefined;
   // One stream per phase, so a phase draws the same fractions whatever happened in the other.
   const randomFor = { reconcile: prng(seed), add: prng(seed + 1) };
@@ -236,8 +236,7 @@ describe('crash consistency: SIGKILL during reconcile and user add', { timeout: 
     return { ...finished, pid: run.pid };
   }
 
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     site = await startSite(stateA);
   });
   after(async () => site?.stop());

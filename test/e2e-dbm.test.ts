@@ -2,13 +2,12 @@
 import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { requireApache, startSite, type Site } from './helpers/e2e.js';
+import { after, before, it } from 'node:test';
+import { describeLive, startSite, type Site } from './helpers/e2e.js';
 
-describe('a DBM RewriteMap', { timeout: 120_000 }, () => {
+await describeLive('a DBM RewriteMap', { timeout: 120_000 }, () => {
   let site: Site | undefined;
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     site = await startSite({
       map: 'dbm',
       groups: { django1: { settings: { GREETING: 'one' } }, django2: { settings: { GREETING: 'two' } }, spare: {} },

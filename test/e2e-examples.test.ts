@@ -9,6 +9,7 @@ import { loadInventory } from '../src/inventory/load.js';
 import { applyFileChanges } from '../src/apply/apply-files.js';
 import { planFiles } from '../src/plan/file-plan.js';
 import { renderFiles } from '../src/render/generated-files.js';
+import { ensureInstances } from '../src/apply/write-generated-files.js';
 import { makeTempDir, repoRoot, requireApache } from './helpers/e2e.js';
 
 it('apache2 -t accepts the configuration rendered from every example inventory', { timeout: 60_000 }, async (t) => {
@@ -28,7 +29,11 @@ it('apache2 -t accepts the configuration rendered from every example inventory',
       const inventory = await loadInventory(file);
       // Render into the temp directory, leaving the example itself untouched.
       inventory.apache = { ...inventory.apache, confFile: join(dir, 'plex.conf'), wsgiDir: join(dir, 'wsgi'), userFile: join(dir, 'htpasswd') };
+      inventory.site = { ...inventory.site, dataDir: join(dir, 'data') };
+      inventory.groups = inventory.groups.map((g) => ({ ...g, dataDir: join(dir, 'data', g.name) }));
       await writeFile(inventory.apache.userFile, '');
+      // As root the groups' accounts must exist before Apache reads user= (mod_wsgi looks them up).
+      await ensureInstances(inventory);
       const files = renderFiles(inventory);
       await applyFileChanges(planFiles(files, { contents: new Map(), owned: new Map() }));
       const paths = serverPaths(dir);

@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { execa } from 'execa';
-import { daemonPids, eventually, inventoryYaml, makeTempDir, requireApache, sleep, startSite, type Site, type SiteSpec } from './helpers/e2e.js';
+import { daemonPids, describeLive, eventually, inventoryYaml, makeTempDir, sleep, startSite, type Site, type SiteSpec } from './helpers/e2e.js';
 import {
   deadPid,
   describeRun,
@@ -54,13 +54,12 @@ function replaceOnce(text: string, from: string, to: string): string {
   return text.replace(from, to);
 }
 
-describe('faults: Apache is not running, or the pid file names something else', { timeout: 180_000 }, () => {
+await describeLive('faults: Apache is not running, or the pid file names something else', { timeout: 180_000 }, () => {
   let dir: string | undefined;
   const cli = (args: string[], input = '') => runPlexctl(dir!, args, input, 60_000);
   const pidFile = () => join(dir!, '.plexctl', 'serve', 'run', 'httpd.pid');
 
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     dir = await makeTempDir('plexctl-faults-');
     await writeFile(join(dir, 'plex.yaml'), inventoryYaml(spec));
     for (const user of ['alice', 'bob']) {
@@ -190,7 +189,7 @@ describe('faults: Apache is not running, or the pid file names something else', 
   );
 });
 
-describe('faults around a live Apache and unwritable files', { timeout: 420_000 }, () => {
+await describeLive('faults around a live Apache and unwritable files', { timeout: 420_000 }, () => {
   let site: Site | undefined;
   let immutable = false;
   const file = () => join(site!.dir, 'plex.yaml');
@@ -217,8 +216,7 @@ describe('faults around a live Apache and unwritable files', { timeout: 420_000 
     assert.deepEqual(await tempFiles([site!.dir, wsgiDir(), join(site!.dir, 'build')]), [], `${what}: no temp files`);
   }
 
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     site = await startSite(spec);
     // PLEXCTL_TEST_NO_CHATTR=1 exercises the fallbacks used where chattr +i does not work.
     immutable = process.env.PLEXCTL_TEST_NO_CHATTR === '1' ? false : await immutableWorks(site.dir);

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { validateInventoryText } from '../src/inventory/validate.js';
-import { daemonPids, requireApache, startSite, type Site } from './helpers/e2e.js';
+import { daemonPids, describeLive, startSite, type Site } from './helpers/e2e.js';
 
 const spec = {
   groups: {
@@ -17,7 +17,7 @@ const spec = {
 };
 const groups = Object.keys(spec.groups);
 
-describe('user lifecycle on a live server', { timeout: 180_000 }, () => {
+await describeLive('user lifecycle on a live server', { timeout: 180_000 }, () => {
   let site: Site | undefined;
   const file = () => join(site!.dir, 'plex.yaml');
   const procmap = () => readFile(join(site!.dir, 'build', 'wsgi', 'procmap.txt'), 'utf8');
@@ -27,8 +27,7 @@ describe('user lifecycle on a live server', { timeout: 180_000 }, () => {
     return Object.fromEntries(await Promise.all(groups.map(async (g) => [g, await daemonPids(parent, g)] as const)));
   }
 
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     site = await startSite(spec);
   });
   after(async () => site?.stop());

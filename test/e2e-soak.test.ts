@@ -11,12 +11,12 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { execa } from 'execa';
 import { setUserGroup } from '../src/inventory/edit.js';
 import { validateInventoryText } from '../src/inventory/validate.js';
 import { parseHtpasswd } from '../src/apache/htpasswd.js';
-import { httpGet, requireApache, startSite, type Site, type SiteSpec } from './helpers/e2e.js';
+import { describeLive, httpGet, startSite, type Site, type SiteSpec } from './helpers/e2e.js';
 import { describeRun, prng, runPlexctl } from './helpers/hostile.js';
 
 const seed = Number(process.env.PLEXCTL_SOAK_SEED ?? 4242);
@@ -66,7 +66,7 @@ interface Sample {
 const cloneState = (s: State): State => ({ map: new Map(s.map), passwords: new Set(s.passwords) });
 const describeState = (s: State) => `map {${[...s.map].map(([u, g]) => `${u}:${g}`).join(' ')}} passwords {${[...s.passwords].sort().join(' ')}}`;
 
-describe('isolation soak: routing stays right while users change', { timeout: 300_000 }, () => {
+await describeLive('isolation soak: routing stays right while users change', { timeout: 300_000 }, () => {
   let site: Site | undefined;
   const file = () => join(site!.dir, 'plex.yaml');
   const userFile = () => join(site!.dir, 'build', 'htpasswd');
@@ -79,8 +79,7 @@ describe('isolation soak: routing stays right while users change', { timeout: 30
     return { map: new Map(v.inventory!.users.map((u) => [u.user, u.group])), passwords: new Set(passwords.keys()) };
   }
 
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     site = await startSite(spec);
     let text = await readFile(userFile(), 'utf8');
     for (const user of unmapped) {

@@ -13,7 +13,7 @@ import {
 } from '../src/apache/doctor-checks.js';
 import { buildStatus, formatStatus, formatUptime, isStale, type StatusInput } from '../src/status/status.js';
 import { clockToleranceMs as staleToleranceMs } from '../src/poll.js';
-import { daemonPids, makeTempDir, plexctl, repoRoot, requireApache, startSite, type Site } from './helpers/e2e.js';
+import { daemonPids, describeLive, makeTempDir, plexctl, repoRoot, startSite, type Site } from './helpers/e2e.js';
 
 describe('status logic (pure)', () => {
   const base = (over: Partial<StatusInput> = {}): StatusInput => ({
@@ -143,7 +143,7 @@ interface StatusJson {
   drift: { inSync: boolean | null; files: { action: string; path: string; kind: string }[] };
 }
 
-describe('status and doctor on a live server', { timeout: 180_000 }, () => {
+await describeLive('status and doctor on a live server', { timeout: 180_000 }, () => {
   let site: Site | undefined;
   const wsgi = (name: string) => join(site!.dir, 'build', 'wsgi', name);
   async function status(): Promise<StatusJson> {
@@ -152,8 +152,7 @@ describe('status and doctor on a live server', { timeout: 180_000 }, () => {
     return JSON.parse(r.stdout);
   }
 
-  before(async (t) => {
-    if (!(await requireApache(t as never))) return;
+  before(async () => {
     site = await startSite(spec);
   });
   after(async () => site?.stop());

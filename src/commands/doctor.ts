@@ -1,9 +1,7 @@
-import { formatChecks } from '../doctor/check.js';
-import { webServerOf } from '../server/for-inventory.js';
 import type { WebServer } from '../server/web-server.js';
 import { ExitCode } from '../exit-codes.js';
-import { loadInventory } from '../inventory/load.js';
 import type { Io } from '../io.js';
+import type { CommandModule } from './command.js';
 
 export interface DoctorOptions {
   inventory: string;
@@ -12,8 +10,20 @@ export interface DoctorOptions {
 
 /** Exit 1 if any check FAILs (warnings do not), else 0. */
 export async function doctorCommand(options: DoctorOptions, io: Io): Promise<ExitCode> {
+  const [{ formatChecks }, { loadInventory }, { webServerOf }] = await Promise.all([
+    import('../doctor/check.js'),
+    import('../inventory/load.js'),
+    import('../server/for-inventory.js'),
+  ]);
   const inventory = await loadInventory(options.inventory);
   const checks = await (options.server ?? webServerOf(inventory)).doctorChecks();
   io.out(formatChecks(checks));
   return checks.some((c) => c.status === 'FAIL') ? ExitCode.failed : ExitCode.ok;
 }
+
+export const command: CommandModule = {
+  name: 'doctor',
+  summary: 'check the Apache side, with fix-it hints',
+  description: 'check the Apache side (binary, modules, mod_wsgi, Python, Django, pid file, permissions); exit 1 if any check FAILs',
+  run: (_args, _o, ctx) => doctorCommand({ inventory: ctx.inventory() }, ctx.io),
+};

@@ -1,9 +1,7 @@
 import { ExitCode } from '../exit-codes.js';
-import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { formatReconcilePlan, planJson } from './format-plan.js';
-import { computePlan } from '../reconcile/reconcile.js';
-import { isPending } from '../plan/reconcile-plan.js';
+import { jsonOption } from '../options.js';
+import type { CommandModule } from './command.js';
 
 export interface PlanOptions {
   inventory: string;
@@ -13,8 +11,24 @@ export interface PlanOptions {
 
 /** Everything reconcile would do; changes nothing. */
 export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
+  const [{ loadInventory }, { formatReconcilePlan, planJson }, { computePlan }, { isPending }] = await Promise.all([
+    import('../inventory/load.js'),
+    import('./format-plan.js'),
+    import('../reconcile/reconcile.js'),
+    import('../plan/reconcile-plan.js'),
+  ]);
   const plan = await computePlan(await loadInventory(options.inventory));
   const diff = options.diff ? (await import('../plan/diff.js')).formatDiff : undefined;
   io.out(options.json ? json(planJson(plan, options.diff)) : formatReconcilePlan(plan, diff));
   return isPending(plan) ? ExitCode.changesPending : ExitCode.ok;
 }
+
+export const command: CommandModule<[], { diff: boolean; json: boolean }> = {
+  name: 'plan',
+  summary: 'show what reconcile would do (exit 2: changes pending)',
+  description:
+    'show everything reconcile would do: files to create, update or delete, user_file entries to remove, ' +
+    'groups to restart, a graceful restart of Apache; exit 0 nothing to do, 2 changes pending, 1 error',
+  configure: (c) => c.option('--diff', 'show a unified diff of each file', false).addOption(jsonOption()),
+  run: (_args, o, ctx) => planCommand({ inventory: ctx.inventory(), diff: o.diff, json: o.json }, ctx.io),
+};

@@ -1,11 +1,8 @@
 import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
-import { withSession } from '../session.js';
+import { jsonOption, timeoutOption } from '../options.js';
+import type { CommandModule } from './command.js';
 import type { Event } from '../model/events.js';
-import { formatReconcilePlan, planJson } from './format-plan.js';
-import { eventText } from './words.js';
-import { reconcile } from '../reconcile/reconcile.js';
-import { isPending } from '../plan/reconcile-plan.js';
 
 export interface ReconcileCommandOptions {
   inventory: string;
@@ -21,6 +18,13 @@ export interface ReconcileCommandOptions {
  * errors on stderr (the CLI prints them); --json for machines.
  */
 export async function reconcileCommand(options: ReconcileCommandOptions, io: Io): Promise<ExitCode> {
+  const [{ withSession }, { formatReconcilePlan, planJson }, { reconcile }, { isPending }, { eventText }] = await Promise.all([
+    import('../session.js'),
+    import('./format-plan.js'),
+    import('../reconcile/reconcile.js'),
+    import('../plan/reconcile-plan.js'),
+    import('./words.js'),
+  ]);
   const actions: ({ at: string } & Event)[] = [];
   const report = (event: Event) => {
     const entry = { at: new Date().toISOString(), ...event };
@@ -39,3 +43,24 @@ export async function reconcileCommand(options: ReconcileCommandOptions, io: Io)
   }
   return ExitCode.ok;
 }
+
+export const command: CommandModule<[], { dryRun: boolean; quiet: boolean; timeout: number; json: boolean }> = {
+  name: 'reconcile',
+  summary: 'make the live server match the inventory (for cron)',
+  description:
+    'make the live server match the inventory (for cron): write changed files; for an Apache-level change ' +
+    'run CTL -t (on failure restore every file, signal nothing, exit 1) then CTL -k graceful; for a changed ' +
+    'script restart that group only; for procmap.txt or user_file alone restart nothing. Prints nothing ' +
+    'under --quiet when nothing changed; otherwise one timestamped line per action.',
+  configure: (c) =>
+    c
+      .option('--dry-run', 'only show what would be done (like plan)', false)
+      .option('--quiet', 'print nothing when there is nothing to do', false)
+      .addOption(timeoutOption('how long to wait for groups to serve again after a restart', 60))
+      .addOption(jsonOption()),
+  run: (_args, o, ctx) =>
+    reconcileCommand(
+      { inventory: ctx.inventory(), lockTimeoutMs: ctx.lockTimeoutMs(), timeoutMs: o.timeout * 1000, dryRun: o.dryRun, json: o.json, quiet: o.quiet },
+      ctx.io,
+    ),
+};

@@ -1,11 +1,8 @@
 import { resolve } from 'node:path';
 import { ExitCode } from '../exit-codes.js';
-import { withSession } from '../session.js';
 import { json, type Io } from '../io.js';
-import { formatFileChange } from '../plan/format.js';
-import { writeGeneratedFiles } from '../apply/write-generated-files.js';
-import { descriptorOf } from '../render/generated-files.js';
-import { eventText } from './words.js';
+import { jsonOption } from '../options.js';
+import type { CommandModule } from './command.js';
 
 export interface RenderOptions {
   inventory: string;
@@ -15,6 +12,13 @@ export interface RenderOptions {
 }
 
 export async function renderCommand(options: RenderOptions, io: Io): Promise<ExitCode> {
+  const [{ withSession }, { formatFileChange }, { writeGeneratedFiles }, { descriptorOf }, { eventText }] = await Promise.all([
+    import('../session.js'),
+    import('../plan/format.js'),
+    import('../apply/write-generated-files.js'),
+    import('../render/generated-files.js'),
+    import('./words.js'),
+  ]);
   const out = options.out === undefined ? undefined : resolve(options.out);
   const { changes, instanceEvents } = await withSession(options.inventory, options.lockTimeoutMs, (session) => writeGeneratedFiles(session.inventory, out));
   if (options.json) {
@@ -35,3 +39,15 @@ export async function renderCommand(options: RenderOptions, io: Io): Promise<Exi
   }
   return ExitCode.ok;
 }
+
+export const command: CommandModule<[], { out?: string; json: boolean }> = {
+  name: 'render',
+  summary: 'write the Apache fragment, WSGI scripts and procmap.txt',
+  description:
+    'write the Apache fragment, the WSGI scripts and procmap.txt; only changed files are written, each atomically. ' +
+    'Running daemons keep their old scripts until restarted; procmap.txt takes effect on the next request.',
+  configure: (c) =>
+    c.option('--out <dir>', 'write the files under DIR instead (DIR/<conf file>, DIR/wsgi/*), for review').addOption(jsonOption()),
+  run: (_args, o, ctx) =>
+    renderCommand({ inventory: ctx.inventory(), lockTimeoutMs: ctx.lockTimeoutMs(), out: o.out, json: o.json }, ctx.io),
+};

@@ -1,9 +1,7 @@
 import { ExitCode } from '../exit-codes.js';
-import { requireGroup } from '../inventory/lookup.js';
-import { loadInventory } from '../inventory/load.js';
 import { json, type Io } from '../io.js';
-import { webServerOf } from '../server/for-inventory.js';
-import { formatRestart } from './format-steps.js';
+import { jsonOption, timeoutOption } from '../options.js';
+import type { CommandModule } from './command.js';
 
 export interface RestartOptions {
   inventory: string;
@@ -13,6 +11,12 @@ export interface RestartOptions {
 }
 
 export async function restartCommand(options: RestartOptions, io: Io): Promise<ExitCode> {
+  const [{ requireGroup }, { loadInventory }, { formatRestart }, { webServerOf }] = await Promise.all([
+    import('../inventory/lookup.js'),
+    import('../inventory/load.js'),
+    import('./format-steps.js'),
+    import('../server/for-inventory.js'),
+  ]);
   const inventory = await loadInventory(options.inventory);
   for (const group of options.groups) requireGroup(inventory, group);
   const report = await webServerOf(inventory).restartGroups([...new Set(options.groups)], { timeoutMs: options.timeoutMs });
@@ -20,3 +24,14 @@ export async function restartCommand(options: RestartOptions, io: Io): Promise<E
   if (!report.server.running) return ExitCode.failed;
   return report.groups.every((g) => g.done) ? ExitCode.ok : ExitCode.failed;
 }
+
+export const command: CommandModule<[string[]], { timeout: number; json: boolean }> = {
+  name: 'restart',
+  summary: 'restart exactly the daemons of some groups',
+  description:
+    'send apache.restart_signal to exactly the daemons of these groups (children of the Apache in ' +
+    'pid_file running as the group\'s account), then wait until each was replaced and serves again',
+  arguments: [{ syntax: '<group...>', description: 'the groups' }],
+  configure: (c) => c.addOption(timeoutOption()).addOption(jsonOption()),
+  run: ([groups], o, ctx) => restartCommand({ inventory: ctx.inventory(), groups, timeoutMs: o.timeout * 1000, json: o.json }, ctx.io),
+};

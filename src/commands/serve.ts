@@ -1,13 +1,10 @@
+import { Option } from 'commander';
 import { ExitCode } from '../exit-codes.js';
 import { UserError } from '../errors.js';
-import { loadInventory } from '../inventory/load.js';
-import { withSession } from '../session.js';
 import type { Inventory } from '../inventory/types.js';
 import type { Io } from '../io.js';
-import { writeGeneratedFiles } from '../apply/write-generated-files.js';
-import { statOrUndefined } from '../apply/atomic-write.js';
-import { aptGetLine, findMissing } from '../apache/prerequisites.js';
-import { serverPaths, startServer, stopServer } from '../apache/private-server.js';
+import { port } from '../options.js';
+import type { CommandModule } from './command.js';
 
 export interface ServeOptions {
   inventory: string;
@@ -18,6 +15,10 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitCode> {
+  const [{ loadInventory }, { serverPaths, startServer, stopServer }] = await Promise.all([
+    import('../inventory/load.js'),
+    import('../apache/private-server.js'),
+  ]);
   const inventory = await loadInventory(options.inventory);
   const paths = serverPaths(inventory.dir);
   if (options.stop) {
@@ -25,6 +26,11 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
     io.out(pid === undefined ? 'No private Apache is running for this inventory.\n' : `Stopped the private Apache (pid ${pid}).\n`);
     return ExitCode.ok;
   }
+  const [{ withSession }, { writeGeneratedFiles }, { aptGetLine, findMissing }] = await Promise.all([
+    import('../session.js'),
+    import('../apply/write-generated-files.js'),
+    import('../apache/prerequisites.js'),
+  ]);
   const missing = await findMissing();
   if (missing.length > 0) {
     throw new UserError(
@@ -55,6 +61,7 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
 }
 
 async function warnings(inventory: Inventory, servePidFile: string): Promise<string[]> {
+  const { statOrUndefined } = await import('../apply/atomic-write.js');
   const found: string[] = [];
   if (!(await statOrUndefined(inventory.apache.userFile))) {
     found.push(`${inventory.apache.userFile} does not exist, so nobody can log in: set passwords with \`plexctl user passwd NAME --password-stdin\``);
@@ -64,3 +71,18 @@ async function warnings(inventory: Inventory, servePidFile: string): Promise<str
   }
   return found;
 }
+
+export const command: CommandModule<[], { port: number; detach: boolean; stop: boolean }> = {
+  name: 'serve',
+  summary: 'run a private Apache for this inventory on 127.0.0.1',
+  description:
+    'render, then run a private Apache for this inventory on 127.0.0.1 (config, logs and sockets in ' +
+    '<inventory dir>/.plexctl/serve/); Ctrl-C stops it',
+  configure: (c) =>
+    c
+      .addOption(new Option('--port <n>', 'port on 127.0.0.1').default(8080).argParser(port))
+      .option('--detach', 'start it in the background and return', false)
+      .option('--stop', 'stop the private Apache started with --detach', false),
+  run: (_args, o, ctx) =>
+    serveCommand({ inventory: ctx.inventory(), lockTimeoutMs: ctx.lockTimeoutMs(), port: o.port, detach: o.detach, stop: o.stop }, ctx.io),
+};

@@ -1,12 +1,10 @@
 import { stat } from 'node:fs/promises';
-import { ExitCode } from '../exit-codes.js';
-import { loadInventory } from '../inventory/load.js';
-import { json, type Io } from '../io.js';
-import { desiredAgainstDisk } from '../observe/actual-files.js';
-import { generatedPaths } from '../render/files.js';
-import { webServerOf } from '../server/for-inventory.js';
 import type { WebServer } from '../server/web-server.js';
-import { buildStatus, formatStatus, type ScriptTime, type StatusInput } from '../status/status.js';
+import { ExitCode } from '../exit-codes.js';
+import { json, type Io } from '../io.js';
+import { jsonOption } from '../options.js';
+import type { ScriptTime, StatusInput } from '../status/status.js';
+import type { CommandModule } from './command.js';
 
 export interface StatusOptions {
   inventory: string;
@@ -24,6 +22,13 @@ async function scriptTime(path: string): Promise<ScriptTime> {
 
 /** Informational: exit 0 whatever it finds; 1 only when it cannot report (the inventory is refused). */
 export async function statusCommand(options: StatusOptions, io: Io): Promise<ExitCode> {
+  const [{ loadInventory }, { desiredAgainstDisk }, { generatedPaths }, { webServerOf }, { buildStatus, formatStatus }] = await Promise.all([
+    import('../inventory/load.js'),
+    import('../observe/actual-files.js'),
+    import('../render/files.js'),
+    import('../server/for-inventory.js'),
+    import('../status/status.js'),
+  ]);
   const inventory = await loadInventory(options.inventory);
   const observed = await (options.server ?? webServerOf(inventory)).observe();
   const paths = generatedPaths(inventory);
@@ -43,6 +48,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<Exi
     groups: inventory.groups.map((g) => g.name),
     users: inventory.users,
     daemons: observed.daemons,
+    suspect: observed.suspect,
     mainScript: await scriptTime(paths.main),
     groupScripts,
     drift,
@@ -51,3 +57,13 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<Exi
   io.out(options.json ? json(report) : formatStatus(report));
   return ExitCode.ok;
 }
+
+export const command: CommandModule<[], { json: boolean }> = {
+  name: 'status',
+  summary: 'groups, daemons, memory, staleness and drift',
+  description:
+    'each group: state (running, stale: started before its script changed, not running), daemon PIDs, ' +
+    "uptime, memory and users; Apache's parent; managed files that drifted from the inventory. Exit 0",
+  configure: (c) => c.addOption(jsonOption()),
+  run: (_args, o, ctx) => statusCommand({ inventory: ctx.inventory(), json: o.json }, ctx.io),
+};

@@ -1,7 +1,8 @@
-import { ExitCode } from '../exit-codes.js';
 import { formatProblem } from '../errors.js';
-import { validateInventoryFile } from '../inventory/load.js';
+import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
+import { jsonOption } from '../options.js';
+import type { CommandModule } from './command.js';
 
 export interface ValidateOptions {
   inventory: string;
@@ -9,6 +10,8 @@ export interface ValidateOptions {
 }
 
 export async function validateCommand(options: ValidateOptions, io: Io): Promise<ExitCode> {
+  // Reading and validating needs yaml and the inventory modules, nothing of rendering or Apache.
+  const { validateInventoryFile } = await import('../inventory/load.js');
   const { inventory, problems } = await validateInventoryFile(options.inventory);
   if (options.json) {
     io.out(json({ valid: problems.length === 0, file: options.inventory, problems }));
@@ -20,3 +23,11 @@ export async function validateCommand(options: ValidateOptions, io: Io): Promise
   }
   return problems.length === 0 ? ExitCode.ok : ExitCode.failed;
 }
+
+export const command: CommandModule<[], { json: boolean }> = {
+  name: 'validate',
+  summary: 'check the inventory; write nothing',
+  description: 'check the inventory and report every problem as FILE:LINE:COL: key.path: message; writes nothing',
+  configure: (c) => c.addOption(jsonOption()),
+  run: (_args, o, ctx) => validateCommand({ inventory: ctx.inventory(), json: o.json }, ctx.io),
+};

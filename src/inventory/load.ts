@@ -9,10 +9,8 @@ import { validateInventoryText, type Validation } from './validate.js';
 /** An inventory larger than this is refused unread: real ones are a few hundred kilobytes at 100k users. */
 export const maxInventoryBytes = 32 * 1024 * 1024;
 
-/** `-i FILE`, else $PLEXCTL_INVENTORY, else ./plex.yaml. */
-export function inventoryPath(option: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
-  return resolve(cwd, option ?? (env.PLEXCTL_INVENTORY || 'plex.yaml'));
-}
+/** Kept here for importers of this module; it lives apart so that the CLI can use it without yaml. */
+export { inventoryPath } from './path.js';
 
 /** The inventory exists, is a readable file and is not too large; reads nothing. */
 export async function checkInventoryFile(file: string): Promise<void> {

@@ -11,6 +11,7 @@ import type { Inventory } from '../inventory/types.js';
 import { requireGroup, requireUser, usersOf } from '../inventory/lookup.js';
 import { writeFileAtomic } from '../apply/atomic-write.js';
 import { applyFileChanges } from '../apply/apply-files.js';
+import { ensureInstances } from '../apply/write-generated-files.js';
 import { credentialsOf } from '../credentials/for-inventory.js';
 import { fileEvent, type Event } from '../model/events.js';
 import type { FileChange } from '../model/files.js';
@@ -37,6 +38,17 @@ export interface LifecycleOptions {
 async function planFor(inventory: Inventory): Promise<{ map: FileChange[]; other: FileChange[] }> {
   const changes = await desiredAgainstDisk(inventory);
   return { map: changes.filter((c) => isRoutingKind(c.kind)), other: changes.filter((c) => !isRoutingKind(c.kind)) };
+}
+
+/** The groups' accounts and data directories, before any script that names them is written. */
+function instanceStep(inventory: Inventory): Step {
+  return {
+    name: 'instance',
+    run: async () => {
+      const events = await ensureInstances(inventory);
+      return events.length === 0 ? false : events;
+    },
+  };
 }
 
 function writeFilesStep(name: string, changes: FileChange[]): Step {
@@ -103,6 +115,7 @@ export async function addUser(
       name: 'inventory',
       run: async () => (await writeFileAtomic(session.file, text), [{ kind: 'inventory', change: 'set', user: request.user, group: target, file: session.file }]),
     },
+    instanceStep(next),
     writeFilesStep('scripts', files.other),
     restartStep(next, () => restartOnAdd(target, usersBefore, files.other), options, report),
     writeFilesStep('procmap', files.map),

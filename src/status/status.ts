@@ -25,6 +25,8 @@ export interface StatusInput {
   /** Group names in inventory order. */
   groups: string[];
   users: { user: string; group: string }[];
+  /** Children of the server whose title and account disagree (a tenant that retitled its process). */
+  suspect?: { pid: number; uid?: number; title: string; reason: string }[];
   /** The daemons of each group (none when Apache is not running). */
   daemons: Map<string, DaemonFacts[]>;
   /** site.wsgi, which every group imports. */
@@ -62,6 +64,8 @@ export interface StatusReport {
   inventory: string;
   apache: { running: true; pid: number; pidFile: string } | { running: false; reason: string; pidFile: string };
   groups: GroupStatus[];
+  /** Children of the server whose title and account disagree: reported, never acted on. */
+  suspect: { pid: number; uid: number | null; title: string; reason: string }[];
   drift: {
     /** null when the files could not be compared (see error). */
     inSync: boolean | null;
@@ -122,6 +126,7 @@ export function buildStatus(input: StatusInput): StatusReport {
       ? { running: true, pid: input.apache.pid, pidFile: input.pidFile }
       : { running: false, reason: input.apache.reason, pidFile: input.pidFile },
     groups,
+    suspect: (input.suspect ?? []).map((p) => ({ pid: p.pid, uid: p.uid ?? null, title: p.title, reason: p.reason })),
     drift,
   };
 }
@@ -180,6 +185,7 @@ export function formatStatus(report: StatusReport): string {
     out.push(`stale: ${g.group}: daemon${pids.length === 1 ? '' : 's'} ${pids.join(',')} started before ${scripts.join(' and ')} last changed\n`);
   }
   if (stale.length > 0) out.push(`  \`plexctl restart ${stale.map((g) => g.group).join(' ')}\` starts them with the current scripts\n`);
+  for (const p of report.suspect) out.push(`suspect: pid ${p.pid}${p.uid !== null ? ` (uid ${p.uid})` : ''} ${p.reason}; plexctl does not act on it\n`);
   if (report.drift.error !== null) {
     out.push(`Files: could not compare with the inventory: ${report.drift.error}\n`);
   } else if (report.drift.inSync) {

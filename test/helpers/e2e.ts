@@ -1,28 +1,69 @@
 /**
  * Helpers for end-to-end tests through a real Apache + mod_wsgi + Django, started by the test
- * itself on 127.0.0.1. Under CI=true a missing Apache fails the test; elsewhere it skips.
+ * itself on 127.0.0.1. A live suite is declared with describeLive: skipped, with the reason, when
+ * Apache, mod_wsgi or Django is missing, and failed instead under CI=true.
  */
 import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestContext } from 'node:test';
+import { describe, it, type SuiteContext, type TestContext, type TestOptions } from 'node:test';
 import { execa } from 'execa';
-import { findMissing } from '../../src/apache/prerequisites.js';
+import { findMissing, type Missing } from '../../src/apache/prerequisites.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const demoSite = join(repoRoot, 'examples', 'demo', 'site');
 const bin = join(repoRoot, 'bin', 'plexctl.js');
 
-/** Skip (or, under CI, fail) when Apache, mod_wsgi or Django is not installed. */
-export async function requireApache(t: TestContext): Promise<boolean> {
-  const missing = await findMissing();
-  if (missing.length === 0) return true;
+/** What to do with a live suite or test: run it, skip it (saying why), or fail it (saying what is missing). */
+export type LiveDecision = { action: 'run' } | { action: 'skip'; reason: string } | { action: 'fail'; reason: string };
+
+/** The decision, from what findMissing() reported and whether this is CI (CI=true), where a missing server is a failure. */
+export function liveDecision(missing: readonly Pick<Missing, 'what'>[], ci: boolean): LiveDecision {
+  if (missing.length === 0) return { action: 'run' };
   const what = missing.map((m) => m.what).join(', ');
-  if (process.env.CI === 'true') throw new Error(`end-to-end tests need ${what}; CI must install them (.ci/run)`);
-  t.skip(`not installed: ${what}`);
-  return false;
+  if (ci) return { action: 'fail', reason: `end-to-end tests need ${what}; CI must install them (.ci/run)` };
+  return { action: 'skip', reason: `not installed: ${what}` };
+}
+
+let prerequisites: Promise<Missing[]> | undefined;
+/** findMissing() once per test file: it runs Python to import Django. */
+const missingOnce = () => (prerequisites ??= findMissing());
+const onCi = () => process.env.CI === 'true';
+
+/**
+ * A suite that needs a real Apache, mod_wsgi and Django. Use it at the top level of a test file
+ * with `await`: whether the suite runs is known before it is declared (node:test can skip a
+ * suite only when declaring it). Missing prerequisites skip it with the reason, or under CI=true
+ * replace its tests by one failing test that names what is missing; its hooks then never run.
+ */
+export async function describeLive(name: string, options: TestOptions, fn: SuiteFn): Promise<void> {
+  declareLive(liveDecision(await missingOnce(), onCi()), name, options, fn);
+}
+
+type SuiteFn = (suite: SuiteContext) => void | Promise<void>;
+
+/** describeLive once the decision is made (exported for its test). */
+export function declareLive(decision: LiveDecision, name: string, options: TestOptions, fn: SuiteFn): void {
+  if (decision.action === 'run') describe(name, options, fn);
+  else if (decision.action === 'skip') describe(name, { ...options, skip: decision.reason }, fn);
+  else {
+    const reason = decision.reason;
+    describe(name, options, () => {
+      it('has Apache, mod_wsgi and Django installed', () => {
+        throw new Error(reason);
+      });
+    });
+  }
+}
+
+/** For a single live test (not a suite): skip it (or, under CI, fail) when the server is missing. */
+export async function requireApache(t: TestContext): Promise<boolean> {
+  const decision = liveDecision(await missingOnce(), onCi());
+  if (decision.action === 'fail') throw new Error(decision.reason);
+  if (decision.action === 'skip') t.skip(decision.reason);
+  return decision.action === 'run';
 }
 
 export async function freePort(): Promise<number> {

@@ -1,7 +1,8 @@
 """Settings of the plexctl demo site.
 
 These are the DEFAULTS. In each mod_wsgi process group, plexctl's group script sets os.environ
-(DEMO_DB) before this module is imported, then overrides attributes (GREETING, ...) after.
+(PLEXCTL_DATA_DIR, the instance's private data directory, and the group's env) before this module
+is imported, then overrides attributes (GREETING, ...) after.
 """
 import os
 from pathlib import Path
@@ -18,11 +19,18 @@ MIDDLEWARE = []
 TIME_ZONE = 'UTC'
 USE_TZ = True
 
-# Each instance has its own database; the page only reports which one (it never opens it).
+# Each instance has its own database, in its private data directory (DEMO_DB, if a group sets it,
+# names another file relative to the demo directory); the page only reports which one.
+if os.environ.get('DEMO_DB'):
+    _DB = DEMO_DIR / os.environ['DEMO_DB']
+elif os.environ.get('PLEXCTL_DATA_DIR'):
+    _DB = Path(os.environ['PLEXCTL_DATA_DIR']) / 'db.sqlite3'
+else:
+    _DB = DEMO_DIR / 'data' / 'DEFAULT.sqlite3'
 DATABASES = {
     'default': {
         'ENGINE': 'django.db.backends.sqlite3',
-        'NAME': str(DEMO_DIR / os.environ.get('DEMO_DB', 'data/DEFAULT.sqlite3')),
+        'NAME': str(_DB),
     }
 }
 

@@ -16,7 +16,8 @@ def whoami(request):
         'application_group': getattr(mod_wsgi, 'application_group', None),
         'pid': os.getpid(),
         'remote_user': request.META.get('REMOTE_USER'),
-        'env': {'DEMO_DB': os.environ.get('DEMO_DB')},
+        'env': {'DEMO_DB': os.environ.get('DEMO_DB'), 'PLEXCTL_DATA_DIR': os.environ.get('PLEXCTL_DATA_DIR')},
+        'uid': os.getuid(),
         'settings': {
             'GREETING': settings.GREETING,
             'DEBUG': settings.DEBUG,
