@@ -30,6 +30,7 @@ await describeLive('a real Apache serving the rendered configuration', { timeout
 
   it('routes each user to their own group, with that group\'s env and settings', async (t) => {
     if (!site) return t.skip('no Apache');
+    const uids = new Set<number>();
     for (const [user, group] of Object.entries(spec.users)) {
       const { status, body } = await site.get(user);
       assert.equal(status, 200, `${user}: ${JSON.stringify(body)}`);
@@ -37,8 +38,15 @@ await describeLive('a real Apache serving the rendered configuration', { timeout
       assert.equal(body.remote_user, user);
       assert.equal(body.application_group, '', 'requests run in the main interpreter (%{GLOBAL}) where the settings were loaded');
       const groupSpec = spec.groups[group as keyof typeof spec.groups];
-      assert.deepEqual(body.env, groupSpec.env);
+      assert.deepEqual(body.env, { ...groupSpec.env, PLEXCTL_DATA_DIR: join(site.dir, 'data', group) });
       assert.equal(body.settings.GREETING, groupSpec.settings.GREETING);
+      uids.add(body.uid);
+    }
+    // Per-group isolation: as root, three groups run as three accounts, neither root nor Apache's user.
+    if (process.getuid?.() === 0) {
+      assert.equal(uids.size, 3, 'each group its own uid');
+      const wwwData = Number((await readFile('/etc/passwd', 'utf8')).split('\n').find((l) => l.startsWith('www-data:'))!.split(':')[2]);
+      for (const uid of uids) assert.ok(uid !== 0 && uid !== wwwData, `uid ${uid} is neither root nor www-data`);
     }
     const daemons = await site.get('alice');
     assert.deepEqual(await daemonPids(await site.parentPid(), 'django1'), [daemons.body.pid]);

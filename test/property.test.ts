@@ -29,6 +29,7 @@ import { validateInventoryText } from '../src/inventory/validate.js';
 import { applyFileChanges } from '../src/apply/apply-files.js';
 import { planFiles, type ActualFiles, type FileChange } from '../src/plan/file-plan.js';
 import { readActualFiles } from '../src/observe/actual-files.js';
+import { ensureInstances } from '../src/apply/write-generated-files.js';
 import { byteOrder, renderFiles } from '../src/render/generated-files.js';
 import type { DesiredFile, FileKind } from '../src/model/files.js';
 import { runApache, serverConfig, serverPaths } from '../src/apache/private-server.js';
@@ -83,13 +84,13 @@ const join1 = (fragments: readonly string[], max: number) =>
 /** A lone UTF-16 surrogate: what the OS, Python's source and UTF-8 files cannot carry. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** User names the README allows: hostile, but no whitespace, ":", controls or leading "#". */
+/** User names the README allows: hostile, but no whitespace, ":", controls or leading "#" or "-". */
 const userFragments = [
   "'", '"', '\\', '%{', '${', '#', '&', '*', '!', '|', '>', '<', '{', '}', '[', ']', ',', '@', '`', '%', '$', '=', '?', '.', '-', '_',
   'a', 'Z', '0', 'é', 'e\u0301', '中文', '😀', '👩‍👩‍👧', '\u{10ffff}', '\u202e', '\u200b', '\uffff', 'null', 'true', '~', '0x1F', '1e3', '<<', '__proto__', '---',
 ];
 const allowedUser = fc.oneof(
-  { weight: 20, arbitrary: join1(userFragments, 10).filter((s) => !s.startsWith('#') && [...s].length <= 64) },
+  { weight: 20, arbitrary: join1(userFragments, 10).filter((s) => !s.startsWith('#') && !s.startsWith('-') && [...s].length <= 64) },
   { weight: 1, arbitrary: fc.constantFrom('😀'.repeat(64), 'x'.repeat(64), '__proto__', 'constructor', 'hasOwnProperty') },
 );
 const allowedGroup = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,9}$/);
@@ -210,7 +211,10 @@ function specArb(h: number): fc.Arbitrary<Spec> {
 
 /** The spec as YAML text, written by the yaml package (Maps keep the order and any key). */
 function specYaml(spec: Spec): string {
+  // isolation: shared: these properties are about text and files, not accounts (per-group
+  // isolation would refuse group names that differ only in case, which share plex-NAME).
   const root = new Map<string, unknown>([
+    ['isolation', 'shared'],
     ['site', new Map<string, unknown>([['mount', spec.mount], ['python_path', [stubs, ...spec.pythonPath]], ['settings_module', spec.settingsModule]])],
     ['apache', new Map([['conf_file', spec.confFile], ['wsgi_dir', spec.wsgiDir], ['user_file', spec.userFile], ['realm', spec.realm]])],
   ]);
@@ -853,7 +857,7 @@ describe('known bugs (todo until src/ is fixed)', () => {
     () => {
       const validation = validateInventoryText(FILE, `${HEAD()}groups:\n  g1:\n    settings:\n      TIMEOUT: 5.0\n      BIG: 1.0e+3\n`);
       const script = renderFiles(validation.inventory!).find((f) => f.kind === 'group-script')!.content;
-      const lines = script.split('\n').filter((line) => line.startsWith('_settings.'));
+      const lines = script.split('\n').filter((line) => line.startsWith('_settings.') && !line.startsWith('_settings.PLEXCTL_'));
       assert.deepEqual(lines, ['_settings.TIMEOUT = 5.0', '_settings.BIG = 1000.0']);
     },
   );
@@ -919,6 +923,8 @@ async function apacheCheck(confFile: string, groupBody: string): Promise<void> {
     const inventory = validation.inventory;
     await mkdir(dirname(inventory.apache.userFile), { recursive: true });
     await writeFile(inventory.apache.userFile, '');
+    // The group's account and data directory, which Apache's user= and home= name.
+    await ensureInstances(inventory);
     const files = renderFiles(inventory);
     await applyFileChanges(planFiles(files, await readActualFiles(files, inventory.apache.wsgiDir)));
     const paths = serverPaths(dir);

@@ -61,7 +61,7 @@ describe('render', () => {
     assert.doesNotMatch(outside, /RewriteRule/, 'no rewrite rule at server level, where REMOTE_USER is empty');
     assert.match(conf, /^WSGIRestrictEmbedded On$/m);
     assert.match(conf, /^WSGIScriptReloading Off$/m);
-    assert.match(conf, /^WSGIDaemonProcess django1 display-name=%\{GROUP\} group=plex-django1 processes=1 threads=2 user=plex-django1$/m);
+    assert.match(conf, /^WSGIDaemonProcess django1 display-name=%\{GROUP\} group=plex-django1 home=\/srv\/plex\/data\/django1 processes=1 threads=2 user=plex-django1$/m);
   });
 
   it('sorts procmap.txt byte by byte, whatever the inventory order', async () => {

@@ -10,12 +10,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const testDir = fileURLToPath(new URL('.', import.meta.url));
+/** Accounts as plexctl makes them (useradd --system, no home, no login shell), by name. */
 const accounts = () =>
   new Set(
     readFileSync('/etc/passwd', 'utf8')
       .split('\n')
-      .map((line) => line.split(':')[0]!)
-      .filter((name) => name.startsWith('plex-')),
+      .map((line) => line.split(':'))
+      .filter((f) => f.length >= 7 && f[5] === '/nonexistent' && f[6] === '/usr/sbin/nologin')
+      .map((f) => f[0]!),
   );
 
 const before = accounts();
@@ -28,6 +30,7 @@ const run = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...ex
 
 if (process.getuid?.() === 0) {
   const created = [...accounts()].filter((name) => !before.has(name));
+  const removedNames: string[] = [];
   for (const name of created) {
     const busy = spawnSync('pgrep', ['-u', name], { encoding: 'utf8' }).stdout.trim();
     if (busy) {
@@ -36,8 +39,9 @@ if (process.getuid?.() === 0) {
     }
     const removed = spawnSync('userdel', [name], { encoding: 'utf8' });
     if (removed.status !== 0) console.error(`run-suite: userdel ${name}: ${removed.stderr.trim()}`);
+    else removedNames.push(name);
     // useradd --user-group made a group of the same name; userdel removes it when it is empty.
   }
-  if (created.length > 0) console.error(`run-suite: removed the ${created.length} system account(s) this run created: ${created.join(', ')}`);
+  if (removedNames.length > 0) console.error(`run-suite: removed ${removedNames.length} system account(s) this run created: ${removedNames.join(', ')}`);
 }
 process.exitCode = run.status ?? 1;

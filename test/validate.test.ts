@@ -575,11 +575,25 @@ describe('valid inventories', () => {
   const demoFile = fileURLToPath(new URL('../../examples/demo/plex.yaml', import.meta.url));
   const demoDir = dirname(demoFile);
 
+  test('a user name starting with "-" is refused (htpasswd would read it as an option)', () => {
+    const problems = refused(doc(...HEAD, 'groups:', '  django3:', 'users:', '  "-rf": django3'));
+    assert.deepEqual(problems.map((p) => `${p.path}: ${p.message}`), ['users.-rf: a user name must not start with "-" (htpasswd would read it as an option)']);
+  });
+
+  test('groups must not share an account, nor run as Apache\'s user or root, unless isolation: shared', () => {
+    const shared = refused(doc(...HEAD, 'groups:', '  g1: {daemon: {user: plex-x}}', '  g2: {daemon: {user: plex-x}}'));
+    assert.match(shared.map((p) => p.message).join('\n'), /runs as plex-x, like group g1/);
+    assert.match(refused(doc(...HEAD, 'defaults: {user: www-data}', 'groups:', '  g1:')).map((p) => p.message).join('\n'), /must not run as Apache's user www-data/);
+    assert.match(refused(doc(...HEAD, 'isolation: shared', 'groups:', '  g1: {daemon: {user: root}}')).map((p) => p.message).join('\n'), /must not run as root/);
+    valid(doc(...HEAD, 'isolation: shared', 'groups:', '  g1: {daemon: {user: plex-x}}', '  g2: {daemon: {user: plex-x}}'));
+  });
+
   test('the demo inventory validates', () => {
     const inventory = valid(readFileSync(demoFile, 'utf8'), demoFile);
     assert.equal(inventory.file, demoFile);
     assert.equal(inventory.dir, demoDir);
-    assert.deepEqual(inventory.site, { mount: '/', pythonPath: [`${demoDir}/site`], settingsModule: 'demo.settings' });
+    assert.deepEqual(inventory.site, { mount: '/', pythonPath: [`${demoDir}/site`], settingsModule: 'demo.settings', dataDir: `${demoDir}/data`, onRelease: 'archive' });
+    assert.equal(inventory.isolation, 'per-group');
     assert.deepEqual(inventory.apache, {
       confFile: `${demoDir}/build/plex.conf`,
       wsgiDir: `${demoDir}/build/wsgi`,
@@ -589,12 +603,14 @@ describe('valid inventories', () => {
       ctl: ['/usr/sbin/apache2', '-f', `${demoDir}/.plexctl/serve/httpd.conf`],
       restartSignal: 'SIGINT',
       map: 'txt',
+      bcryptCost: 5,
     });
     assert.deepEqual(inventory.defaults, { processes: 1, threads: 5 });
+    const own = (name: string) => ({ runAs: { user: `plex-${name}`, group: `plex-${name}` }, dataDir: `${demoDir}/data/${name}` });
     assert.deepEqual(inventory.groups, [
-      { name: 'django1', env: [['DEMO_DB', 'data/django1.sqlite3']], settings: [['GREETING', 'hello from instance one']], daemon: { threads: 2 } },
-      { name: 'django2', env: [['DEMO_DB', 'data/django2.sqlite3']], settings: [['GREETING', 'hello from instance two']], daemon: {} },
-      { name: 'django3', env: [['DEMO_DB', 'data/django3.sqlite3']], settings: [['GREETING', 'hello from instance three']], daemon: {} },
+      { name: 'django1', env: [], settings: [['GREETING', 'hello from instance one']], daemon: { threads: 2 }, ...own('django1') },
+      { name: 'django2', env: [], settings: [['GREETING', 'hello from instance two']], daemon: {}, ...own('django2') },
+      { name: 'django3', env: [], settings: [['GREETING', 'hello from instance three']], daemon: {}, ...own('django3') },
     ]);
     assert.deepEqual(inventory.users, [
       { user: 'alice', group: 'django1' },
@@ -646,8 +662,8 @@ describe('valid inventories', () => {
   test('a group with a null body is allowed, and so are null env/settings/daemon', () => {
     const inventory = valid(doc(...HEAD, 'groups:', '  django3:', '  django4:', '    env:', '    settings:', '    daemon:', 'defaults:'));
     assert.deepEqual(inventory.groups, [
-      { name: 'django3', env: [], settings: [], daemon: {} },
-      { name: 'django4', env: [], settings: [], daemon: {} },
+      { name: 'django3', env: [], settings: [], daemon: {}, runAs: { user: 'plex-django3', group: 'plex-django3' }, dataDir: '/srv/plex/data/django3' },
+      { name: 'django4', env: [], settings: [], daemon: {}, runAs: { user: 'plex-django4', group: 'plex-django4' }, dataDir: '/srv/plex/data/django4' },
     ]);
   });
 
@@ -657,9 +673,10 @@ describe('valid inventories', () => {
   });
 
   test('numbers are carried as env strings, and merged daemon options keep their types', () => {
-    const inventory = valid(doc(...HEAD, 'defaults: {processes: 2, user: www-data}', 'groups:', '  g1:', '    env: {PORT: 8000, NAME: x}', '    daemon: {processes: 4, home: /srv/g1}'));
+    // Apache's own user only with isolation: shared (per-group isolation refuses it).
+    const inventory = valid(doc(...HEAD, 'isolation: shared', 'defaults: {processes: 2, user: www-data}', 'groups:', '  g1:', '    env: {PORT: 8000, NAME: x}', '    daemon: {processes: 4, home: /srv/g1}'));
     assert.deepEqual(inventory.defaults, { processes: 2, user: 'www-data' });
-    assert.deepEqual(inventory.groups[0], { name: 'g1', env: [['PORT', '8000'], ['NAME', 'x']], settings: [], daemon: { processes: 4, home: '/srv/g1' } });
+    assert.deepEqual(inventory.groups[0], { name: 'g1', env: [['PORT', '8000'], ['NAME', 'x']], settings: [], daemon: { processes: 4, home: '/srv/g1' }, runAs: { user: 'www-data', group: 'www-data' }, dataDir: '/srv/plex/data/g1' });
   });
 
   test('groups, users, env and settings keep inventory order', () => {

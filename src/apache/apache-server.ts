@@ -38,15 +38,21 @@ export function apacheServer(inventory: Inventory, deps: ApacheDeps = {}): WebSe
     },
     configTest: () => configTest(inventory.apache.ctl),
     gracefulReload: () => gracefulRestart(inventory.apache.ctl),
-    async waitForAllGroups(sinceMs, timeoutMs) {
-      let waitingFor = groups;
+    waitForAllGroups: (sinceMs, timeoutMs) => waitFor(groups, sinceMs, timeoutMs, 'after the graceful restart, '),
+    waitForGroups: (wanted, sinceMs, timeoutMs) => waitFor(wanted, sinceMs, timeoutMs, ''),
+    restartGroups: (names, options) => restartGroups(inventory, names, { ...options, lister, ...(deps.kill ? { kill: deps.kill } : {}) }),
+    doctorChecks: () => runChecks(inventory, { lister }),
+  };
+
+  async function waitFor(wanted: string[], sinceMs: number, timeoutMs: number, context: string): Promise<void> {
+      let waitingFor = wanted;
       const done = await pollUntil(
         async () => {
           const [processes, uids] = await Promise.all([lister(), groupUids(inventory)]);
           const parent = (await readPid(inventory.apache.pidFile)) ?? -1;
           const census = daemonCensus(processes, parent, groups, uids);
           const pending: string[] = [];
-          for (const group of groups) {
+          for (const group of wanted) {
             const pids = census.byGroup.get(group)!;
             const facts = await Promise.all(pids.map(processFacts));
             const fresh = pids.length > 0 && facts.every((f) => f !== undefined && f.startedAt.getTime() >= sinceMs - clockToleranceMs);
@@ -58,11 +64,8 @@ export function apacheServer(inventory: Inventory, deps: ApacheDeps = {}): WebSe
         { timeoutMs, intervalMs: 200 },
       );
       if (!done) {
-        throw new UserError(`after the graceful restart, these groups did not serve again within ${timeoutMs / 1000} s: ${waitingFor.join(', ')}`,
+        throw new UserError(`${context}these groups did not serve again within ${timeoutMs / 1000} s: ${waitingFor.join(', ')}`,
           'see Apache\'s error log; raise --timeout for many groups');
       }
-    },
-    restartGroups: (names, options) => restartGroups(inventory, names, { ...options, lister, ...(deps.kill ? { kill: deps.kill } : {}) }),
-    doctorChecks: () => runChecks(inventory, { lister }),
-  };
+  }
 }

@@ -3,6 +3,9 @@
  * (src/inventory/) to enforce without knowing why. Pure.
  */
 
+/** Apache's unprivileged user on Debian (its workers run as it). */
+export const apacheUser = 'www-data';
+
 /** mod_wsgi's process title for a group's daemons (display-name=%{GROUP}). */
 export const daemonTitle = (group: string) => `(wsgi:${group})`;
 

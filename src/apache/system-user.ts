@@ -1,7 +1,9 @@
 /** Apache's unprivileged user on Debian, used when plexctl runs as root. */
 import { readFile } from 'node:fs/promises';
 
-export const apacheUser = 'www-data';
+import { apacheUser } from './name-limits.js';
+
+export { apacheUser };
 
 /** The gid of Apache's user, when running as root; undefined otherwise (everything runs as us). */
 export async function apacheGid(): Promise<number | undefined> {

@@ -13,6 +13,7 @@ export function formatReconcilePlan(plan: ReconcilePlan, diff?: (change: FileCha
   for (const b of plan.instances.blocked) lines.push(`! ${b.path} ${b.what}: move it away; plexctl will not use it`);
   for (const change of plan.files) lines.push(diff ? `${formatFileChange(change)}\n${diff(change).trimEnd()}` : formatFileChange(change));
   for (const user of plan.removePasswords) lines.push(`- remove ${user} from user_file (not in the inventory)`);
+  for (const group of plan.release) lines.push(`! release group ${group}: its last user left (data moved aside, its processes ended, fresh daemons)`);
   if (plan.graceful.length > 0) lines.push(`! graceful restart of Apache, which restarts EVERY group: ${plan.graceful.join('; ')}`);
   for (const r of plan.restart) lines.push(`! restart group ${r.group}: ${r.reason}`);
   const notes: string[] = [];
@@ -47,5 +48,6 @@ export function planJson(plan: ReconcilePlan, withDiff: boolean) {
     missingDaemons: plan.missingDaemons,
     strayDaemons: plan.strayDaemons,
     suspect: plan.suspect,
+    release: plan.release,
   };
 }

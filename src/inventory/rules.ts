@@ -7,8 +7,7 @@ import type { KeyPath, SchemaIssue } from './check-schema.js';
 import type { Document } from 'yaml';
 import { didYouMean } from './did-you-mean.js';
 import { quote } from './quote.js';
-import { leadingDashText, titleProblem } from '../apache/name-limits.js';
-import { apacheUser } from '../apache/system-user.js';
+import { apacheUser, leadingDashText, titleProblem } from '../apache/name-limits.js';
 import { accountNamePattern, runAsOf, type Isolation } from './run-as.js';
 import { settingsOf, userKeys } from './yaml-values.js';
 import { resolve } from 'node:path';
@@ -193,6 +192,8 @@ const groupsRunApart: Rule = (data) => {
   const seen = new Map<string, string>();
   for (const [name, group] of Object.entries(asRecord(data.groups))) {
     const own = asRecord(asRecord(group).daemon);
+    // A group name the schema refuses gets no account name of its own to complain about.
+    if (typeof own.user !== 'string' && typeof defaults.user !== 'string' && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) continue;
     const runAs = runAsOf(isolation, name, own, defaults);
     if (runAs === undefined) continue;
     const where: KeyPath = typeof own.user === 'string' ? ['groups', name, 'daemon', 'user'] : typeof defaults.user === 'string' ? ['defaults', 'user'] : ['groups', name];

@@ -12,6 +12,8 @@ import { requireGroup, requireUser, usersOf } from '../inventory/lookup.js';
 import { writeFileAtomic } from '../apply/atomic-write.js';
 import { applyFileChanges } from '../apply/apply-files.js';
 import { ensureInstances } from '../apply/write-generated-files.js';
+import { releaseGroup } from '../apply/release.js';
+import { groupsInUse, markInUse } from '../apply/in-use.js';
 import { credentialsOf } from '../credentials/for-inventory.js';
 import { fileEvent, type Event } from '../model/events.js';
 import type { FileChange } from '../model/files.js';
@@ -40,6 +42,18 @@ async function planFor(inventory: Inventory): Promise<{ map: FileChange[]; other
   return { map: changes.filter((c) => isRoutingKind(c.kind)), other: changes.filter((c) => !isRoutingKind(c.kind)) };
 }
 
+/** A group left without users: a fresh instance for the next tenant (src/apply/release.ts). */
+function releaseStep(inventory: Inventory, group: () => string | undefined, options: LifecycleOptions): Step {
+  return {
+    name: 'release',
+    run: async () => {
+      const name = group();
+      if (name === undefined) return false;
+      return releaseGroup(inventory, name, { server: options.server ?? webServerOf(inventory), timeoutMs: options.restartTimeoutMs });
+    },
+  };
+}
+
 /** The groups' accounts and data directories, before any script that names them is written. */
 function instanceStep(inventory: Inventory): Step {
   return {
@@ -47,6 +61,19 @@ function instanceStep(inventory: Inventory): Step {
     run: async () => {
       const events = await ensureInstances(inventory);
       return events.length === 0 ? false : events;
+    },
+  };
+}
+
+/** The map, then the mark that its groups have a tenant (so a release cut short is finished later). */
+function mapStep(inventory: Inventory, changes: FileChange[]): Step {
+  const write = writeFilesStep('procmap', changes);
+  return {
+    name: 'procmap',
+    run: async () => {
+      const done = await write.run();
+      await markInUse(inventory, groupsInUse(inventory));
+      return done;
     },
   };
 }
@@ -118,7 +145,7 @@ export async function addUser(
     instanceStep(next),
     writeFilesStep('scripts', files.other),
     restartStep(next, () => restartOnAdd(target, usersBefore, files.other), options, report),
-    writeFilesStep('procmap', files.map),
+    mapStep(next, files.map),
     passwordStep(next, request.user, request.password),
   ]);
   return report;
@@ -150,7 +177,7 @@ async function resumeAdd(
     writeFilesStep('scripts', files.other),
     // The earlier add may have stopped before its restart; a fresh tenant still gets a fresh process.
     restartStep(inventory, () => restartOnResume(group, mapped, usersInGroup), options, report),
-    writeFilesStep('procmap', files.map),
+    mapStep(inventory, files.map),
     passwordStep(inventory, request.user, hasPassword ? undefined : request.password),
   ]);
   return report;
@@ -176,8 +203,10 @@ export async function removeUserFromSite(session: Session, user: string, options
     writeFilesStep('procmap', files.map),
     { name: 'inventory', run: async () => (await writeFileAtomic(session.file, text), [{ kind: 'inventory', change: 'removed', user, file: session.file }]) },
     writeFilesStep('scripts', files.other),
-    // A former tenant's process must not live on: restart a group left without users.
-    restartStep(next, () => restartOnRemove(group, usersAfter, files.other), options, report),
+    // A former tenant's process and data must not live on: a group left without users is released.
+    usersAfter === 0
+      ? releaseStep(next, () => group, options)
+      : restartStep(next, () => restartOnRemove(group, usersAfter, files.other), options, report),
   ]);
   return report;
 }
@@ -189,15 +218,19 @@ export async function moveUser(session: Session, user: string, group: string, op
   const text = setUserGroup(session.text, user, group);
   const next = session.validateEdit(text, `moving "${user}"`);
   const files = await planFor(next);
+  const leftEmpty = usersOf(next, from).length === 0;
   const report: LifecycleReport = { steps: [] };
   report.steps = await runSteps([
     {
       name: 'inventory',
       run: async () => (await writeFileAtomic(session.file, text), [{ kind: 'inventory', change: 'set', user, group, from, file: session.file }]),
     },
+    instanceStep(next),
     writeFilesStep('scripts', files.other),
-    restartStep(next, () => restartOnMove(files.other), options, report),
-    writeFilesStep('procmap', files.map),
+    restartStep(next, () => restartOnMove(files.other).filter((g) => g !== from || !leftEmpty), options, report),
+    mapStep(next, files.map),
+    // After the map: the user now lands in the new group, and the old one may be left empty.
+    releaseStep(next, () => (leftEmpty ? from : undefined), options),
   ]);
   return report;
 }

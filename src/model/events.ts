@@ -16,6 +16,11 @@ export type Event =
   | { kind: 'account'; user: string; group: string; uid: number }
   /** A data directory created, or given its mode and owner. */
   | { kind: 'directory'; action: 'create' | 'fix'; path: string; mode: number; owner?: string }
+  /**
+   * A group released after its last user left: its data moved aside (archived), deleted, kept, or
+   * there was none; `ended` processes of its account; a shared account only had its daemons restarted.
+   */
+  | { kind: 'released'; group: string; data: 'archived' | 'deleted' | 'kept' | 'none'; archive?: string; ended: number; sharedAccount: boolean; serving: boolean }
   /** Nothing was signalled, because the server is not running. */
   | { kind: 'not-signalled'; reason: string };
 

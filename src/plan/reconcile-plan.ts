@@ -24,12 +24,14 @@ export interface ReconcilePlan {
   /** Groups with no running daemon, and daemons of groups not in the inventory. */
   missingDaemons: string[];
   strayDaemons: string[];
+  /** Groups the map on disk routes users to and the inventory no longer does: released after the map is written. */
+  release: string[];
   /** Processes whose title and account disagree: a note, never a reason to restart anything. */
   suspect: NonNullable<LiveState['suspect']>;
 }
 
 export function isPending(plan: ReconcilePlan): boolean {
-  return isInstancePending(plan.instances) || plan.files.length > 0 || plan.removePasswords.length > 0 || plan.graceful.length > 0 || plan.restart.length > 0;
+  return isInstancePending(plan.instances) || plan.release.length > 0 || plan.files.length > 0 || plan.removePasswords.length > 0 || plan.graceful.length > 0 || plan.restart.length > 0;
 }
 
 /** `its settings script changes`, `the site script changed after its daemons started`. */
@@ -45,7 +47,10 @@ export function planReconcile(
   files: FileChange[],
   live: LiveState,
   instances: InstanceChanges = { accounts: [], dirs: [], blocked: [] },
+  /** The groups that have had a tenant since their last release (the map on disk, plexctl's in-use marks). */
+  mappedOnDisk: Set<string> = new Set(),
 ): ReconcilePlan {
+  const inUse = new Set(inventory.users.map((u) => u.group));
   const inventoryUsers = new Set(inventory.users.map((u) => u.user));
   const passwordUsers = new Set(live.passwordUsers);
   const plan: ReconcilePlan = {
@@ -58,6 +63,7 @@ export function planReconcile(
     missingDaemons: [],
     strayDaemons: live.stray.map((s) => s.group),
     suspect: live.suspect ?? [],
+    release: inventory.groups.filter((g) => mappedOnDisk.has(g.name) && !inUse.has(g.name)).map((g) => g.name),
   };
   if (!live.server.running) return plan;
 

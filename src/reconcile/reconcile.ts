@@ -18,6 +18,10 @@ import { planFiles } from '../plan/file-plan.js';
 import { isPending, planReconcile, type ReconcilePlan } from '../plan/reconcile-plan.js';
 import { isRoutingKind, renderFiles } from '../render/generated-files.js';
 import { webServerOf } from '../server/for-inventory.js';
+import { generatedPaths } from '../render/files.js';
+import { mappedGroups } from '../render/procmap.js';
+import { releaseGroup } from '../apply/release.js';
+import { groupsInUse, markInUse, readInUse } from '../apply/in-use.js';
 import type { WebServer } from '../server/web-server.js';
 
 export interface ReconcileOptions {
@@ -41,7 +45,9 @@ export async function computePlan(inventory: Inventory, server: WebServer = webS
     readLiveState(desired, server, credentialsOf(inventory)),
     observeInstances(inventory),
   ]);
-  return planReconcile(inventory, desired, planFiles(desired, actual), live, planInstances(inventory, instances));
+  const map = actual.contents.get(generatedPaths(inventory).procmap) ?? '';
+  const hadTenants = new Set([...mappedGroups(map), ...(await readInUse(inventory))]);
+  return planReconcile(inventory, desired, planFiles(desired, actual), live, planInstances(inventory, instances), hadTenants);
 }
 
 export async function reconcile(inventory: Inventory, options: ReconcileOptions, emit: Emit): Promise<ReconcilePlan> {
@@ -85,6 +91,11 @@ export async function reconcile(inventory: Inventory, options: ReconcileOptions,
     }
   }
   await writeFiles(map, emit);
+  await markInUse(inventory, groupsInUse(inventory));
+  // The map no longer routes anyone to these: their last users were removed by hand.
+  for (const group of plan.release) {
+    for (const event of await releaseGroup(inventory, group, { server, timeoutMs: options.timeoutMs })) emit(event);
+  }
   return plan;
 }
 

@@ -201,9 +201,14 @@ export function renderFiles(inventory: Inventory): DesiredFile[] {
     groups: inventory.groups.map((group) => ({
       ...group,
       script: paths.group(group.name),
-      options: Object.entries({ ...inventory.defaults, ...group.daemon, ...(group.runAs ? { user: group.runAs.user, group: group.runAs.group } : {}) }).sort(([a], [b]) =>
-        byteOrder(a, b),
-      ),
+      // home=: the daemons start in their private data directory (mod_wsgi would chdir to the
+      // account's home, which a system account does not have).
+      options: Object.entries({
+        home: group.dataDir,
+        ...inventory.defaults,
+        ...group.daemon,
+        ...(group.runAs ? { user: group.runAs.user, group: group.runAs.group } : {}),
+      }).sort(([a], [b]) => byteOrder(a, b)),
     })),
   };
   return generatedFiles.flatMap((d) =>

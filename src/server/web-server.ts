@@ -51,6 +51,8 @@ export interface WebServer {
   gracefulReload(): Promise<ConfigResult>;
   /** After a reload begun at `sinceMs`: resolve once every group has fresh daemons that serve; throw after timeoutMs. */
   waitForAllGroups(sinceMs: number, timeoutMs: number): Promise<void>;
+  /** The same for some groups: each has daemons started since `sinceMs` that serve. */
+  waitForGroups(groups: string[], sinceMs: number, timeoutMs: number): Promise<void>;
   /** Restart exactly these groups' daemons and wait until each was replaced by ready ones. */
   restartGroups(groups: string[], options: { timeoutMs: number }): Promise<RestartReport>;
   doctorChecks(): Promise<Check[]>;
