@@ -12,10 +12,11 @@ import { writeFileAtomic } from '../apply/atomic-write.js';
 export const htpasswdBinary = '/usr/bin/htpasswd';
 
 /** `user:$2y$...` for one user, from Apache's htpasswd with bcrypt. */
-export async function bcryptEntry(user: string, password: string): Promise<string> {
+export async function bcryptEntry(user: string, password: string, cost = 5): Promise<string> {
   if (password.length === 0) throw new UserError('the password is empty', 'send the password on standard input, one line');
   if (/[\r\n\u0000]/.test(password)) throw new UserError('the password contains a line break or NUL byte');
-  const result = await exec(htpasswdBinary, ['-n', '-i', '-B', user], {
+  if (user.startsWith('-')) throw new UserError(`the user name ${user} starts with "-", which htpasswd would read as an option`);
+  const result = await exec(htpasswdBinary, ['-n', '-i', '-B', '-C', String(cost), '--', user], {
     input: password,
     reject: false,
     extendEnv: false,

@@ -3,7 +3,7 @@ import type { Credentials } from '../credentials/credentials.js';
 import { bcryptEntry, parseHtpasswd, readHtpasswd, withEntry, writeHtpasswd } from './htpasswd.js';
 import { apacheGid } from './system-user.js';
 
-export function passwordFileCredentials(file: string): Credentials {
+export function passwordFileCredentials(file: string, bcryptCost = 5): Credentials {
   const users = async () => parseHtpasswd(await readHtpasswd(file)).users;
   return {
     location: file,
@@ -11,7 +11,7 @@ export function passwordFileCredentials(file: string): Credentials {
     has: async (user) => (await users()).has(user),
     async set(user, password) {
       // The hash is made before the file is read, so the read-modify-write is as short as it can be.
-      const entry = await bcryptEntry(user, password);
+      const entry = await bcryptEntry(user, password, bcryptCost);
       await writeHtpasswd(file, withEntry(await readHtpasswd(file), user, entry), await apacheGid());
     },
     async remove(names) {

@@ -2,6 +2,7 @@ import type { WebServer } from '../server/web-server.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { CommandModule } from './command.js';
+import { safetyWarnings } from '../inventory/warnings.js';
 
 export interface DoctorOptions {
   inventory: string;
@@ -17,6 +18,12 @@ export async function doctorCommand(options: DoctorOptions, io: Io): Promise<Exi
   ]);
   const inventory = await loadInventory(options.inventory);
   const checks = await (options.server ?? webServerOf(inventory)).doctorChecks();
+  const warnings = safetyWarnings(inventory, process.getuid?.() === 0);
+  checks.push(
+    warnings.length > 0
+      ? { name: 'isolation', status: 'warn', detail: warnings.join('; '), hint: 'remove isolation: shared / on_release: keep from the inventory, and run plexctl as root' }
+      : { name: 'isolation', status: 'ok', detail: `each of the ${inventory.groups.length} groups runs as its own account, with its own 0700 data directory` },
+  );
   io.out(formatChecks(checks));
   return checks.some((c) => c.status === 'FAIL') ? ExitCode.failed : ExitCode.ok;
 }

@@ -2,6 +2,7 @@ import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
 import { jsonOption } from '../options.js';
 import type { CommandModule } from './command.js';
+import { safetyWarnings } from '../inventory/warnings.js';
 
 export interface PlanOptions {
   inventory: string;
@@ -17,7 +18,9 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
     import('../reconcile/reconcile.js'),
     import('../plan/reconcile-plan.js'),
   ]);
-  const plan = await computePlan(await loadInventory(options.inventory));
+  const inventory = await loadInventory(options.inventory);
+  for (const warning of safetyWarnings(inventory, process.getuid?.() === 0)) io.err(`warning: ${warning}\n`);
+  const plan = await computePlan(inventory);
   const diff = options.diff ? (await import('../plan/diff.js')).formatDiff : undefined;
   io.out(options.json ? json(planJson(plan, options.diff)) : formatReconcilePlan(plan, diff));
   return isPending(plan) ? ExitCode.changesPending : ExitCode.ok;

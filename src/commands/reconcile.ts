@@ -2,6 +2,7 @@ import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
 import { jsonOption, timeoutOption } from '../options.js';
 import type { CommandModule } from './command.js';
+import { safetyWarnings } from '../inventory/warnings.js';
 import type { Event } from '../model/events.js';
 
 export interface ReconcileCommandOptions {
@@ -31,9 +32,10 @@ export async function reconcileCommand(options: ReconcileCommandOptions, io: Io)
     actions.push(entry);
     if (!options.json) io.out(`${entry.at} ${eventText(event)}\n`);
   };
-  const plan = await withSession(options.inventory, options.lockTimeoutMs, (session) =>
-    reconcile(session.inventory, { dryRun: options.dryRun, timeoutMs: options.timeoutMs }, report),
-  );
+  const plan = await withSession(options.inventory, options.lockTimeoutMs, (session) => {
+    for (const warning of safetyWarnings(session.inventory, process.getuid?.() === 0)) io.err(`warning: ${warning}\n`);
+    return reconcile(session.inventory, { dryRun: options.dryRun, timeoutMs: options.timeoutMs }, report);
+  });
   if (options.json) {
     io.out(json({ dryRun: options.dryRun, changed: !options.dryRun && isPending(plan), actions, plan: planJson(plan, false) }));
   } else if (options.dryRun) {

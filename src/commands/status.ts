@@ -1,10 +1,12 @@
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { WebServer } from '../server/web-server.js';
 import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
 import { jsonOption } from '../options.js';
 import type { ScriptTime, StatusInput } from '../status/status.js';
 import type { CommandModule } from './command.js';
+import { safetyWarnings } from '../inventory/warnings.js';
 
 export interface StatusOptions {
   inventory: string;
@@ -49,12 +51,18 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<Exi
     users: inventory.users,
     daemons: observed.daemons,
     suspect: observed.suspect,
+    released: await readdir(join(inventory.site.dataDir, '.released')).then(
+      (names) => names.sort().map((n) => join(inventory.site.dataDir, '.released', n)),
+      () => [],
+    ),
     mainScript: await scriptTime(paths.main),
     groupScripts,
     drift,
     nowMs: Date.now(),
   });
   io.out(options.json ? json(report) : formatStatus(report));
+  for (const warning of safetyWarnings(inventory, process.getuid?.() === 0)) io.err(`warning: ${warning}\n`);
+
   return ExitCode.ok;
 }
 

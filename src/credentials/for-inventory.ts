@@ -4,5 +4,5 @@ import { passwordFileCredentials } from '../apache/password-file-credentials.js'
 import type { Credentials } from './credentials.js';
 
 export function credentialsOf(inventory: Inventory): Credentials {
-  return passwordFileCredentials(inventory.apache.userFile);
+  return passwordFileCredentials(inventory.apache.userFile, inventory.apache.bcryptCost);
 }

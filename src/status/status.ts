@@ -25,6 +25,8 @@ export interface StatusInput {
   /** Group names in inventory order. */
   groups: string[];
   users: { user: string; group: string }[];
+  /** Data directories of released groups, kept under <data_dir>/.released/ (site.on_release: archive). */
+  released?: string[];
   /** Children of the server whose title and account disagree (a tenant that retitled its process). */
   suspect?: { pid: number; uid?: number; title: string; reason: string }[];
   /** The daemons of each group (none when Apache is not running). */
@@ -66,6 +68,7 @@ export interface StatusReport {
   groups: GroupStatus[];
   /** Children of the server whose title and account disagree: reported, never acted on. */
   suspect: { pid: number; uid: number | null; title: string; reason: string }[];
+  released: string[];
   drift: {
     /** null when the files could not be compared (see error). */
     inSync: boolean | null;
@@ -126,6 +129,7 @@ export function buildStatus(input: StatusInput): StatusReport {
       ? { running: true, pid: input.apache.pid, pidFile: input.pidFile }
       : { running: false, reason: input.apache.reason, pidFile: input.pidFile },
     groups,
+    released: input.released ?? [],
     suspect: (input.suspect ?? []).map((p) => ({ pid: p.pid, uid: p.uid ?? null, title: p.title, reason: p.reason })),
     drift,
   };
@@ -185,6 +189,10 @@ export function formatStatus(report: StatusReport): string {
     out.push(`stale: ${g.group}: daemon${pids.length === 1 ? '' : 's'} ${pids.join(',')} started before ${scripts.join(' and ')} last changed\n`);
   }
   if (stale.length > 0) out.push(`  \`plexctl restart ${stale.map((g) => g.group).join(' ')}\` starts them with the current scripts\n`);
+  if (report.released.length > 0) {
+    out.push(`Released data (archived when a group lost its last user; restore: see README "Releasing a group"):\n`);
+    for (const path of report.released) out.push(`  ${path}\n`);
+  }
   for (const p of report.suspect) out.push(`suspect: pid ${p.pid}${p.uid !== null ? ` (uid ${p.uid})` : ''} ${p.reason}; plexctl does not act on it\n`);
   if (report.drift.error !== null) {
     out.push(`Files: could not compare with the inventory: ${report.drift.error}\n`);
