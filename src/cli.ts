@@ -17,6 +17,7 @@ import { validateCommand } from './commands/validate.js';
 import { doctorCommand } from './commands/doctor.js';
 import { schemaCommand } from './commands/schema.js';
 import { statusCommand } from './commands/status.js';
+import { rotateKeyCommand } from './commands/session.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -156,6 +157,24 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     .description('the users: group, and whether a password is set')
     .option('--json', 'machine-readable output', false)
     .action(async (o) => setExit(await userListCommand({ inventory: inventory(), json: o.json }, io)));
+
+  const session = program
+    .command('session')
+    .summary('the login sessions (apache.auth: form)')
+    .description('the login sessions of apache.auth: form');
+  session
+    .command('rotate-key')
+    .summary('a new session passphrase; sessions made with the previous one stay valid')
+    .description(
+      'make a new session passphrase (it encrypts from now on) and keep the previous one for decrypting, ' +
+        'so nobody is logged out; a second rotation ends the sessions made before the first. Then, like reconcile: ' +
+        'CTL -t (on failure the old key is put back and nothing is signalled) and CTL -k graceful',
+    )
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for groups to serve again after the restart').default(60).argParser(seconds))
+    .option('--json', 'machine-readable output', false)
+    .action(async (o) =>
+      setExit(await rotateKeyCommand({ inventory: inventory(), lockTimeoutMs: program.opts().lockTimeout * 1000, timeoutMs: o.timeout * 1000, json: o.json }, io)),
+    );
 
   program
     .command('reconcile')

@@ -9,6 +9,7 @@ import type { FileChange } from '../model/files.js';
 import { descriptorOf } from '../render/generated-files.js';
 import { removeFile, removeStaleTempFiles, writeFileAtomic } from './atomic-write.js';
 import { buildDbm } from './dbm-map.js';
+import { newSessionKeyFile } from './session-key.js';
 import { UserError } from '../errors.js';
 
 /** Directories plexctl creates are searchable by Apache's user (the daemons read the scripts). */
@@ -45,6 +46,9 @@ async function applyOne(change: FileChange): Promise<void> {
   if (descriptor.writer === 'dbm') return applyDbm(change, descriptor.mode);
   if (change.action === 'delete') {
     await removeFile(change.path);
+  } else if (descriptor.writer === 'secret') {
+    // A fresh secret, or (undoing) the one there was.
+    await writeFileAtomic(change.path, change.after ?? newSessionKeyFile(), { mode: descriptor.mode });
   } else {
     await writeFileAtomic(change.path, change.after!, { mode: descriptor.mode, freshMtime: descriptor.freshMtime });
   }
@@ -67,7 +71,7 @@ async function applyDbm(change: FileChange, mode: number): Promise<void> {
 /** The inverse of each change, in reverse order. */
 export function inverse(change: FileChange): FileChange {
   const { dbmSource: _, ...rest } = change;
-  if (change.action === 'create') return { ...rest, action: 'delete', before: change.after!, after: undefined } as FileChange;
+  if (change.action === 'create') return { ...rest, action: 'delete', ...(change.after !== undefined ? { before: change.after } : {}), after: undefined } as FileChange;
   if (change.action === 'delete') return { ...rest, action: 'create', before: undefined, after: change.before! } as FileChange;
   return { ...rest, before: change.after!, after: change.before! };
 }

@@ -1,6 +1,7 @@
 /** Text and JSON of a reconcile plan. Pure. */
 import type { FileChange } from '../model/files.js';
 import { formatFileChange } from '../plan/format.js';
+import { descriptorOf } from '../render/generated-files.js';
 import { isPending, type ReconcilePlan } from '../plan/reconcile-plan.js';
 
 /** `diff`, when given, renders a unified diff under each file change. */
@@ -25,7 +26,13 @@ export function formatReconcilePlan(plan: ReconcilePlan, diff?: (change: FileCha
 export function planJson(plan: ReconcilePlan, withDiff: boolean) {
   return {
     pending: isPending(plan),
-    files: plan.files.map(({ action, path, kind, group, before, after }) => ({ action, path, kind, group, ...(withDiff ? { before, after } : {}) })),
+    files: plan.files.map(({ action, path, kind, group, before, after }) => ({
+      action,
+      path,
+      kind,
+      group,
+      ...(withDiff && descriptorOf(kind).writer !== 'secret' ? { before, after } : {}),
+    })),
     removePasswords: plan.removePasswords,
     missingPasswords: plan.missingPasswords,
     graceful: plan.graceful,

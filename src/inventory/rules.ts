@@ -10,6 +10,8 @@ import { quote } from './quote.js';
 import { titleProblem } from '../apache/name-limits.js';
 import { settingsOf, userKeys } from './yaml-values.js';
 import { resolve } from 'node:path';
+import { parseDuration } from './duration.js';
+import { loginDirFor } from '../render/files.js';
 
 type Data = Record<string, unknown>;
 /** `dir`: the inventory's directory, against which relative paths are resolved. */
@@ -159,7 +161,40 @@ const pathsApart: Rule = (data, _doc, dir) => {
   return issues;
 };
 
+/**
+ * With auth: form, the login directory is served to anyone (Alias): neither user_file nor
+ * wsgi_dir may be in it. The session must expire (SessionMaxAge 0 would be forever, and the
+ * cookie is kept out of the browser's disk only for a Max-Age of 10 s or more), and its
+ * expiry is renewed more often than it runs out.
+ */
+const formLoginSound: Rule = (data, _doc, dir) => {
+  const apache = asRecord(data.apache);
+  if (apache.auth !== 'form') return [];
+  const issues: SchemaIssue[] = [];
+  const conf = typeof apache.conf_file === 'string' ? resolve(dir, apache.conf_file) : undefined;
+  if (conf !== undefined) {
+    const login = loginDirFor(conf);
+    for (const key of ['user_file', 'wsgi_dir'] as const) {
+      const path = typeof apache[key] === 'string' ? resolve(dir, apache[key] as string) : undefined;
+      if (path !== undefined && (path === login || path.startsWith(`${login}/`))) {
+        issues.push({ path: ['apache', key], at: 'value', message: `must not be inside ${login}, the login page's directory, which Apache serves to anyone` });
+      }
+    }
+  }
+  const session = asRecord(apache.session);
+  const maxAge = typeof session.max_age === 'string' ? parseDuration(session.max_age) : 8 * 3600;
+  const idle = typeof session.idle_update === 'string' ? parseDuration(session.idle_update) : 300;
+  if (maxAge !== undefined && maxAge < 10) {
+    issues.push({ path: ['apache', 'session', 'max_age'], at: 'value', message: 'must be at least 10s (0 would mean a session never ends)' });
+  }
+  if (maxAge !== undefined && idle !== undefined && idle >= maxAge) {
+    issues.push({ path: ['apache', 'session', 'idle_update'], at: 'value', message: `must be shorter than max_age (${maxAge} s), or a session would end while in use` });
+  }
+  return issues;
+};
+
 export const rules: Rule[] = [
+  formLoginSound,
   usersMapToExistingGroups,
   userNamesAreStrings,
   titlesFitArgv0,

@@ -9,6 +9,7 @@ import { inventorySchema } from './schema.js';
 import type { Document } from 'yaml';
 import type { DaemonOptions, Inventory, RestartSignal } from './types.js';
 import { envOf, settingsOf, usersOf } from './yaml-values.js';
+import { durationSeconds } from './duration.js';
 
 /** Past this many, the rest are counted, not listed (a mangled file can yield thousands). */
 const maxProblems = 100;
@@ -61,6 +62,11 @@ interface RawInventory {
     ctl?: string[];
     restart_signal?: RestartSignal;
     map?: 'txt' | 'dbm';
+    auth?: 'basic' | 'form';
+    auth_path?: string;
+    login_template?: string;
+    session?: { max_age?: string; idle_update?: string };
+    tls?: boolean;
   };
   defaults?: Record<string, unknown> | null;
   groups: Record<string, RawGroup | null>;
@@ -99,6 +105,14 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       ctl: ctl.map((arg, i) => (i > 0 && ctl[i - 1] === '-f' && !isAbsolute(arg) ? abs(arg) : arg)),
       restartSignal: raw.apache.restart_signal ?? 'SIGINT',
       map: raw.apache.map ?? 'txt',
+      auth: raw.apache.auth ?? 'basic',
+      authPath: raw.apache.auth_path ?? '/_plex/',
+      ...(raw.apache.login_template !== undefined ? { loginTemplate: abs(raw.apache.login_template) } : {}),
+      session: {
+        maxAge: durationSeconds(raw.apache.session?.max_age ?? '8h'),
+        idleUpdate: durationSeconds(raw.apache.session?.idle_update ?? '5m'),
+      },
+      tls: raw.apache.tls ?? false,
     },
     defaults: daemonOptions(raw.defaults),
     groups: Object.entries(raw.groups).map(([name, group]) => ({
