@@ -589,6 +589,10 @@ describe('valid inventories', () => {
       ctl: ['/usr/sbin/apache2', '-f', `${demoDir}/.plexctl/serve/httpd.conf`],
       restartSignal: 'SIGINT',
       map: 'txt',
+      auth: 'form',
+      authPath: '/_plex/',
+      session: { maxAge: 8 * 3600, idleUpdate: 300 },
+      tls: false,
     });
     assert.deepEqual(inventory.defaults, { processes: 1, threads: 5 });
     assert.deepEqual(inventory.groups, [
