@@ -21,9 +21,10 @@ import { command as restart } from './commands/restart.js';
 import { command as status } from './commands/status.js';
 import { command as doctor } from './commands/doctor.js';
 import { command as schema } from './commands/schema.js';
+import { command as session } from './commands/session.js';
 
 /** Every command, in the order `plexctl --help` lists them. */
-export const commands: readonly AnyCommandModule[] = [validate, render, plan, serve, user, reconcile, restart, status, doctor, schema];
+export const commands: readonly AnyCommandModule[] = [validate, render, plan, serve, user, session, reconcile, restart, status, doctor, schema];
 
 /** Adds `spec` (and its subcommands) under `parent`. */
 function define(parent: Command, spec: AnyCommandModule, context: CommandContext, setExit: (code: ExitCode) => void): void {

@@ -3,7 +3,8 @@
  * After an intended change: UPDATE_FIXTURES=1 npm test, then review the diff.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { validateInventoryText } from '../src/inventory/validate.js';
@@ -28,6 +29,9 @@ describe('render', () => {
       files.map((f) => f.path),
       [
         '/srv/plex/build/plex.conf',
+        '/srv/plex/build/plex.conf.session-key',
+        '/srv/plex/build/plex-login/login',
+        '/srv/plex/build/plex-login/login-failed',
         '/srv/plex/build/wsgi/site.wsgi',
         '/srv/plex/build/wsgi/group-django1.wsgi',
         '/srv/plex/build/wsgi/group-django2.wsgi',
@@ -36,6 +40,11 @@ describe('render', () => {
       ],
     );
     for (const file of files) {
+      // The session key is random: apply makes it, render only names it.
+      if (file.kind === 'session-key') {
+        assert.equal(file.content, '');
+        continue;
+      }
       const fixture = join(fixtures, basename(file.path));
       if (process.env.UPDATE_FIXTURES === '1') {
         await mkdir(fixtures, { recursive: true });
@@ -51,7 +60,12 @@ describe('render', () => {
   });
 
   it('puts the rules where REMOTE_USER is known, with a default for the lookup, and never allows embedded mode', async () => {
-    const conf = renderFiles(await demoInventory())[0]!.content;
+    const inventory = await demoInventory();
+    inventory.apache = { ...inventory.apache, auth: 'basic' };
+    const conf = renderFiles(inventory)[0]!.content;
+    assert.match(conf, /AuthType Basic/);
+    assert.doesNotMatch(conf, /Session|auth_form|form-login/i);
+    assert.equal(renderFiles(inventory).filter((f) => f.kind === 'login-page' || f.kind === 'session-key').length, 0);
     const directory = conf.slice(conf.indexOf('<Directory'), conf.indexOf('</Directory>'));
     assert.match(directory, /RewriteRule \^ - \[E=PLEXCTL_GROUP:\$\{plexctl_procmap:%\{REMOTE_USER\}\|-NONE-\}\]/);
     assert.match(directory, /RewriteCond %\{ENV:PLEXCTL_GROUP\} =-NONE-\n\s+RewriteRule \^ - \[F\]/);
@@ -74,5 +88,37 @@ describe('render', () => {
     ];
     const lines = renderProcmap(inventory).split('\n').filter((l) => l && !l.startsWith('#'));
     assert.deepEqual(lines, ['Zed django2', 'a django1', 'zoe django3', 'zoë django1']);
+  });
+
+  it('with auth: form, escapes the realm for HTML on the login page and for Apache in the fragment, and marks the cookie Secure only under tls', async () => {
+    const inventory = await demoInventory();
+    inventory.apache = { ...inventory.apache, realm: `Tom & Jerry's <b>site</b>` };
+    const page = renderFiles(inventory).find((f) => f.path.endsWith('/login'))!.content;
+    assert.match(page, /<h1>Tom &amp; Jerry&#39;s &lt;b&gt;site&lt;\/b&gt;<\/h1>/);
+    assert.doesNotMatch(page, /<b>/);
+    const conf = renderFiles(inventory)[0]!.content;
+    assert.match(conf, /AuthName "Tom & Jerry's <b>site<\/b>"/);
+    // A double quote cannot reach AuthName: validation refuses it, and the escaper refuses it again.
+    inventory.apache = { ...inventory.apache, realm: 'say "hi"' };
+    assert.throws(() => renderFiles(inventory));
+    assert.match(conf, /^SessionCookieName plexsess path=\/;HttpOnly;SameSite=Lax$/m);
+    inventory.apache = { ...inventory.apache, realm: 'plex demo', tls: true };
+    assert.match(renderFiles(inventory)[0]!.content, /^SessionCookieName plexsess path=\/;HttpOnly;SameSite=Lax;Secure$/m);
+    inventory.site = { ...inventory.site, mount: '/app' };
+    const mounted = renderFiles(inventory)[0]!.content;
+    assert.match(mounted, /^SessionCookieName plexsess path=\/app;HttpOnly;SameSite=Lax;Secure$/m);
+    assert.match(mounted, /RewriteRule \^ - \[E=PLEXCTL_RETURN:\/app\]/);
+  });
+
+  it('with auth: form, renders the operator\'s login template, and says which template failed', async () => {
+    const inventory = await demoInventory();
+    const dir = await mkdtemp(join(tmpdir(), 'plexctl-login-'));
+    const template = join(dir, 'login.ejs');
+    await writeFile(template, '<h1><%= realm %></h1><% if (failed) { %>bad<% } %><input name="<%= usernameField %>">');
+    inventory.apache = { ...inventory.apache, realm: 'a <b>', loginTemplate: template };
+    const pages = renderFiles(inventory).filter((f) => f.kind === 'login-page').map((f) => f.content);
+    assert.deepEqual(pages, ['<h1>a &lt;b&gt;</h1><input name="httpd_username">', '<h1>a &lt;b&gt;</h1>bad<input name="httpd_username">']);
+    inventory.apache = { ...inventory.apache, loginTemplate: join(dir, 'missing.ejs') };
+    assert.throws(() => renderFiles(inventory), /cannot read the login page template .*missing\.ejs \(ENOENT\)/);
   });
 });

@@ -604,6 +604,10 @@ describe('valid inventories', () => {
       restartSignal: 'SIGINT',
       map: 'txt',
       bcryptCost: 5,
+      auth: 'form',
+      authPath: '/_plex/',
+      session: { maxAge: 8 * 3600, idleUpdate: 300 },
+      tls: false,
     });
     assert.deepEqual(inventory.defaults, { processes: 1, threads: 5 });
     const own = (name: string) => ({ runAs: { user: `plex-${name}`, group: `plex-${name}` }, dataDir: `${demoDir}/data/${name}` });

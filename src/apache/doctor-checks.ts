@@ -24,6 +24,16 @@ export const modWsgiPackage = 'libapache2-mod-wsgi-py3';
 /** The modules the generated configuration uses, as `apache2 -M` names them (also their a2enmod names), besides the credentials' own. */
 export const requiredModules = ['wsgi', 'rewrite', 'auth_basic', 'authz_user', 'authn_core', 'authz_core'] as const;
 
+/** With auth: form, the login page and its session instead of Basic auth (headers: the cookie edits; alias: the login page). */
+export const formLoginModules = ['auth_form', 'session', 'session_cookie', 'session_crypto', 'request', 'headers', 'alias'] as const;
+
+/** The modules an inventory's fragment needs, besides its credentials' own. */
+export function requiredModulesFor(inventory: Pick<Inventory, 'apache'>): string[] {
+  return inventory.apache.auth === 'form'
+    ? [...requiredModules.filter((m) => m !== 'auth_basic'), ...formLoginModules]
+    : [...requiredModules];
+}
+
 interface RunResult {
   ok: boolean;
   output: string;
@@ -377,7 +387,7 @@ export async function runChecks(inventory: Inventory, options: { lister?: Proces
   const asRoot = options.asRoot ?? process.getuid?.() === 0;
   const checks: Check[] = [];
   checks.push(await guard('Apache', checkApacheBinary));
-  const modules = [...requiredModules, ...credentialsOf(inventory).webServerConfig().modules];
+  const modules = [...requiredModulesFor(inventory), ...credentialsOf(inventory).webServerConfig().modules];
   checks.push(await guard('modules', () => checkModules(inventory.apache.ctl, modules)));
   checks.push(await guard('mod_wsgi', () => checkModWsgi(binary)));
   checks.push(await guard('Python', () => checkPython(binary && linkedPython(binary))));

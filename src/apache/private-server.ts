@@ -42,6 +42,14 @@ const modules = [
   ['authz_user_module', 'mod_authz_user.so'],
   ['auth_basic_module', 'mod_auth_basic.so'],
   ['rewrite_module', 'mod_rewrite.so'],
+  // auth: form (loaded for every inventory: without Session On they do nothing).
+  ['request_module', 'mod_request.so'],
+  ['session_module', 'mod_session.so'],
+  ['session_cookie_module', 'mod_session_cookie.so'],
+  ['session_crypto_module', 'mod_session_crypto.so'],
+  ['auth_form_module', 'mod_auth_form.so'],
+  ['headers_module', 'mod_headers.so'],
+  ['alias_module', 'mod_alias.so'],
   ['wsgi_module', 'mod_wsgi.so'],
 ] as const;
 

@@ -10,6 +10,7 @@ import { descriptorOf } from '../render/generated-files.js';
 import { removeFile, removeStaleTempFiles, setAccess, writeFileAtomic } from './atomic-write.js';
 import { groupIdsByName } from '../system/accounts.js';
 import { buildDbm } from './dbm-map.js';
+import { newSessionKeyFile } from './session-key.js';
 import { UserError } from '../errors.js';
 
 /** Directories plexctl creates are searchable by Apache's user (the daemons read the scripts). */
@@ -60,6 +61,10 @@ async function applyOne(change: FileChange): Promise<void> {
   if (descriptor.writer === 'dbm') return applyDbm(change, mode, await ownerOf(change));
   if (change.action === 'delete') {
     await removeFile(change.path);
+  } else if (descriptor.writer === 'secret') {
+    // A fresh secret, or (undoing) the one there was.
+    const owner = await ownerOf(change);
+    await writeFileAtomic(change.path, change.after ?? newSessionKeyFile(), { mode, ...(owner ? { owner } : {}), enforce: true });
   } else {
     const owner = await ownerOf(change);
     await writeFileAtomic(change.path, change.after!, { mode, ...(owner ? { owner } : {}), enforce: change.access !== undefined, freshMtime: descriptor.freshMtime });
@@ -83,7 +88,7 @@ async function applyDbm(change: FileChange, mode: number, owner: { uid: number; 
 /** The inverse of each change, in reverse order. */
 export function inverse(change: FileChange): FileChange {
   const { dbmSource: _, access: __, accessOnly: ___, ...rest } = change;
-  if (change.action === 'create') return { ...rest, action: 'delete', before: change.after!, after: undefined } as FileChange;
+  if (change.action === 'create') return { ...rest, action: 'delete', ...(change.after !== undefined ? { before: change.after } : {}), after: undefined } as FileChange;
   if (change.action === 'delete') return { ...rest, action: 'create', before: undefined, after: change.before! } as FileChange;
   return { ...rest, before: change.after!, after: change.before! };
 }

@@ -2,7 +2,6 @@ import type { WebServer } from '../server/web-server.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { CommandModule } from './command.js';
-import { safetyWarnings } from '../inventory/warnings.js';
 
 export interface DoctorOptions {
   inventory: string;
@@ -11,6 +10,7 @@ export interface DoctorOptions {
 
 /** Exit 1 if any check FAILs (warnings do not), else 0. */
 export async function doctorCommand(options: DoctorOptions, io: Io): Promise<ExitCode> {
+  const { safetyWarnings } = await import('../inventory/warnings.js');
   const [{ formatChecks }, { loadInventory }, { webServerOf }] = await Promise.all([
     import('../doctor/check.js'),
     import('../inventory/load.js'),

@@ -1,6 +1,7 @@
 /** Text and JSON of a reconcile plan. Pure. */
 import type { FileChange } from '../model/files.js';
 import { formatFileChange } from '../plan/format.js';
+import { descriptorOf } from '../render/generated-files.js';
 import { isPending, type ReconcilePlan } from '../plan/reconcile-plan.js';
 
 /** `diff`, when given, renders a unified diff under each file change. */
@@ -39,7 +40,7 @@ export function planJson(plan: ReconcilePlan, withDiff: boolean) {
       kind,
       group,
       ...(accessOnly ? { accessOnly: { now: accessOnly, want: access } } : {}),
-      ...(withDiff ? { before, after } : {}),
+      ...(withDiff && descriptorOf(kind).writer !== 'secret' ? { before, after } : {}),
     })),
     removePasswords: plan.removePasswords,
     missingPasswords: plan.missingPasswords,

@@ -2,7 +2,6 @@ import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
 import { jsonOption } from '../options.js';
 import type { CommandModule } from './command.js';
-import { safetyWarnings } from '../inventory/warnings.js';
 
 export interface PlanOptions {
   inventory: string;
@@ -12,6 +11,7 @@ export interface PlanOptions {
 
 /** Everything reconcile would do; changes nothing. */
 export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
+  const { safetyWarnings } = await import('../inventory/warnings.js');
   const [{ loadInventory }, { formatReconcilePlan, planJson }, { computePlan }, { isPending }] = await Promise.all([
     import('../inventory/load.js'),
     import('./format-plan.js'),

@@ -2,7 +2,6 @@ import { ExitCode } from '../exit-codes.js';
 import { json, type Io } from '../io.js';
 import { jsonOption, timeoutOption } from '../options.js';
 import type { CommandModule } from './command.js';
-import { safetyWarnings } from '../inventory/warnings.js';
 import type { Event } from '../model/events.js';
 
 export interface ReconcileCommandOptions {
@@ -19,6 +18,7 @@ export interface ReconcileCommandOptions {
  * errors on stderr (the CLI prints them); --json for machines.
  */
 export async function reconcileCommand(options: ReconcileCommandOptions, io: Io): Promise<ExitCode> {
+  const { safetyWarnings } = await import('../inventory/warnings.js');
   const [{ withSession }, { formatReconcilePlan, planJson }, { reconcile }, { isPending }, { eventText }] = await Promise.all([
     import('../session.js'),
     import('./format-plan.js'),

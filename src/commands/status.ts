@@ -6,7 +6,6 @@ import { json, type Io } from '../io.js';
 import { jsonOption } from '../options.js';
 import type { ScriptTime, StatusInput } from '../status/status.js';
 import type { CommandModule } from './command.js';
-import { safetyWarnings } from '../inventory/warnings.js';
 
 export interface StatusOptions {
   inventory: string;
@@ -24,6 +23,7 @@ async function scriptTime(path: string): Promise<ScriptTime> {
 
 /** Informational: exit 0 whatever it finds; 1 only when it cannot report (the inventory is refused). */
 export async function statusCommand(options: StatusOptions, io: Io): Promise<ExitCode> {
+  const { safetyWarnings } = await import('../inventory/warnings.js');
   const [{ loadInventory }, { desiredAgainstDisk }, { generatedPaths }, { webServerOf }, { buildStatus, formatStatus }] = await Promise.all([
     import('../inventory/load.js'),
     import('../observe/actual-files.js'),

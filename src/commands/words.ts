@@ -12,6 +12,8 @@ export function eventText(event: Event): string {
     case 'password':
       if (event.change === 'set') return `set in ${event.location}`;
       return event.notInInventory ? `removed from ${event.location}: ${event.users.join(', ')} (not in the inventory)` : `entry removed from ${event.location}`;
+    case 'session-key':
+      return `new session passphrase in ${event.path}: sessions made with the one before it stay valid${event.dropped > 0 ? `, those made with older ones (${event.dropped}) end` : ''}`;
     case 'graceful':
       return `graceful restart of Apache (${event.reasons.join('; ')}): every group restarts`;
     case 'serving':

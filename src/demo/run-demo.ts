@@ -40,8 +40,14 @@ async function demo(): Promise<number> {
   const code = await main([process.argv[0]!, 'plexctl', '-i', inventoryFile, 'serve', '--detach', '--port', port]);
   if (code !== 0) return code;
   console.log('\nTry it: each user is served by their own process group (see "group" and "GREETING"):');
-  for (const { user } of inventory.users) console.log(`  curl -u ${user}:${passwordOf(user)} http://127.0.0.1:${port}/`);
-  console.log(`  curl -i http://127.0.0.1:${port}/            # no credentials: 401`);
+  if (inventory.apache.auth === 'form') {
+    console.log(`  open http://127.0.0.1:${port}/ in a browser and log in as ${inventory.users.map(({ user }) => `${user} / ${passwordOf(user)}`).join(', ')}`);
+    console.log(`  log out at http://127.0.0.1:${port}${inventory.apache.authPath}logout`);
+    console.log(`  curl -i http://127.0.0.1:${port}/            # no session: 302 to the login page`);
+  } else {
+    for (const { user } of inventory.users) console.log(`  curl -u ${user}:${passwordOf(user)} http://127.0.0.1:${port}/`);
+    console.log(`  curl -i http://127.0.0.1:${port}/            # no credentials: 401`);
+  }
   console.log(`\nSee the daemons: ps -eo pid,ppid,args | grep wsgi:`);
   console.log(`The inventory: ${inventoryFile}`);
   if (process.argv.includes('--detach')) {

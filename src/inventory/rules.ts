@@ -11,6 +11,8 @@ import { apacheUser, leadingDashText, titleProblem } from '../apache/name-limits
 import { accountNamePattern, runAsOf, type Isolation } from './run-as.js';
 import { settingsOf, userKeys } from './yaml-values.js';
 import { resolve } from 'node:path';
+import { parseDuration } from './duration.js';
+import { loginDirFor } from './login-dir.js';
 
 type Data = Record<string, unknown>;
 /** `dir`: the inventory's directory, against which relative paths are resolved. */
@@ -232,10 +234,43 @@ const envLeavesDataDir: Rule = (data) =>
       .map((k) => ({ path: ['groups', name, 'settings', k], at: 'key' as const, message: 'is set by plexctl to the group\'s data directory (site.data_dir); set site.data_dir instead' })),
   ]);
 
+/**
+ * With auth: form, the login directory is served to anyone (Alias): neither user_file nor
+ * wsgi_dir may be in it. The session must expire (SessionMaxAge 0 would be forever, and the
+ * cookie is kept out of the browser's disk only for a Max-Age of 10 s or more), and its
+ * expiry is renewed more often than it runs out.
+ */
+const formLoginSound: Rule = (data, _doc, dir) => {
+  const apache = asRecord(data.apache);
+  if (apache.auth !== 'form') return [];
+  const issues: SchemaIssue[] = [];
+  const conf = typeof apache.conf_file === 'string' ? resolve(dir, apache.conf_file) : undefined;
+  if (conf !== undefined) {
+    const login = loginDirFor(conf);
+    for (const key of ['user_file', 'wsgi_dir'] as const) {
+      const path = typeof apache[key] === 'string' ? resolve(dir, apache[key] as string) : undefined;
+      if (path !== undefined && (path === login || path.startsWith(`${login}/`))) {
+        issues.push({ path: ['apache', key], at: 'value', message: `must not be inside ${login}, the login page's directory, which Apache serves to anyone` });
+      }
+    }
+  }
+  const session = asRecord(apache.session);
+  const maxAge = typeof session.max_age === 'string' ? parseDuration(session.max_age) : 8 * 3600;
+  const idle = typeof session.idle_update === 'string' ? parseDuration(session.idle_update) : 300;
+  if (maxAge !== undefined && maxAge < 10) {
+    issues.push({ path: ['apache', 'session', 'max_age'], at: 'value', message: 'must be at least 10s (0 would mean a session never ends)' });
+  }
+  if (maxAge !== undefined && idle !== undefined && idle >= maxAge) {
+    issues.push({ path: ['apache', 'session', 'idle_update'], at: 'value', message: `must be shorter than max_age (${maxAge} s), or a session would end while in use` });
+  }
+  return issues;
+};
+
 export const rules: Rule[] = [
   userNamesNotOptions,
   groupsRunApart,
   envLeavesDataDir,
+  formLoginSound,
   usersMapToExistingGroups,
   userNamesAreStrings,
   titlesFitArgv0,

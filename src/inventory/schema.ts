@@ -51,6 +51,13 @@ const plainText: Schema = {
 
 export { maxGroupNameLength, maxUserNameLength };
 
+/** A duration such as 30s, 5m, 8h or 1d. */
+const duration: Schema = {
+  type: 'string',
+  pattern: '^[0-9]{1,7}[smhd]$',
+  errorMessage: 'must be a duration like "30s", "5m", "8h" or "1d"',
+};
+
 const groupName: Schema = {
   type: 'string',
   pattern: '^[A-Za-z][A-Za-z0-9_-]*$',
@@ -176,7 +183,7 @@ export const inventorySchema: Schema = {
           pattern: '^[^"\\\\$%\\u0000-\\u001f\\u007f]*$',
           errorMessage: 'must not contain a double quote, a backslash, "$", "%" or a control character (AuthName is an Apache expression)',
           default: 'plexctl',
-          description: 'Basic auth realm (AuthName)',
+          description: 'the site\'s name: the Basic auth realm, or the title of the login page (AuthName)',
         },
         pid_file: path('the Apache parent\'s pid file (default /run/apache2/apache2.pid)'),
         ctl: {
@@ -198,6 +205,36 @@ export const inventorySchema: Schema = {
           maximum: 17,
           default: 5,
           description: 'bcrypt cost of new passwords (htpasswd -C); Basic auth checks the hash on every request, so each step up doubles that cost',
+        },
+        auth: {
+          enum: ['basic', 'form'],
+          default: 'basic',
+          description: 'how users log in: HTTP Basic auth, or a login page with an encrypted session cookie (mod_auth_form)',
+        },
+        auth_path: {
+          type: 'string',
+          default: '/_plex/',
+          description: 'URL path of the login page (PREFIXlogin) and of logging out (PREFIXlogout), with auth: form',
+          pattern: '^/([A-Za-z0-9._-]+/)+$',
+          errorMessage: 'must be a path like "/_plex/": starts and ends with "/", letters, digits and "._-" between',
+        },
+        login_template: {
+          ...plainText,
+          description: 'an ejs file to render the login page from, instead of plexctl\'s (relative to the inventory); see the README',
+        },
+        session: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'the login session, with auth: form',
+          properties: {
+            max_age: { ...duration, default: '8h', description: 'a session ends this long after the last request that renewed it (SessionMaxAge)' },
+            idle_update: { ...duration, default: '5m', description: 'how often a request renews the session\'s expiry (SessionExpiryUpdateInterval)' },
+          },
+        },
+        tls: {
+          type: 'boolean',
+          default: false,
+          description: 'the site is served over HTTPS: the session cookie is marked Secure (browsers then send it over HTTPS only)',
         },
         map: {
           enum: ['txt', 'dbm'],

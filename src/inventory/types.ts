@@ -61,6 +61,14 @@ export interface Inventory {
     restartSignal: RestartSignal;
     map: 'txt' | 'dbm';
     bcryptCost: number;
+    auth: 'basic' | 'form';
+    /** `/_plex/`: the login page is `${authPath}login`. */
+    authPath: string;
+    /** Absolute path of the operator's login page template, if any. */
+    loginTemplate?: string;
+    /** Seconds. */
+    session: { maxAge: number; idleUpdate: number };
+    tls: boolean;
   };
   defaults: DaemonOptions;
   /** In inventory order. */

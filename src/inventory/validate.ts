@@ -12,6 +12,7 @@ import { runAsOf, type Isolation } from './run-as.js';
 
 const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 import { envOf, settingsOf, usersOf } from './yaml-values.js';
+import { durationSeconds } from './duration.js';
 
 /** Past this many, the rest are counted, not listed (a mangled file can yield thousands). */
 const maxProblems = 100;
@@ -66,6 +67,11 @@ interface RawInventory {
     restart_signal?: RestartSignal;
     map?: 'txt' | 'dbm';
     bcrypt_cost?: bigint | number;
+    auth?: 'basic' | 'form';
+    auth_path?: string;
+    login_template?: string;
+    session?: { max_age?: string; idle_update?: string };
+    tls?: boolean;
   };
   defaults?: Record<string, unknown> | null;
   groups: Record<string, RawGroup | null>;
@@ -110,6 +116,14 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       restartSignal: raw.apache.restart_signal ?? 'SIGINT',
       map: raw.apache.map ?? 'txt',
       bcryptCost: Number(raw.apache.bcrypt_cost ?? 5),
+      auth: raw.apache.auth ?? 'basic',
+      authPath: raw.apache.auth_path ?? '/_plex/',
+      ...(raw.apache.login_template !== undefined ? { loginTemplate: abs(raw.apache.login_template) } : {}),
+      session: {
+        maxAge: durationSeconds(raw.apache.session?.max_age ?? '8h'),
+        idleUpdate: durationSeconds(raw.apache.session?.idle_update ?? '5m'),
+      },
+      tls: raw.apache.tls ?? false,
     },
     defaults: daemonOptions(raw.defaults),
     groups: Object.entries(raw.groups).map(([name, group]) => ({

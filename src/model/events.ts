@@ -9,6 +9,8 @@ export type Event =
   /** The inventory file's entry for a user: set (added or moved), removed, or already there (an earlier add is being completed). */
   | { kind: 'inventory'; change: 'set' | 'removed' | 'present'; user: string; group?: string; from?: string; file: string }
   | { kind: 'password'; change: 'set' | 'removed'; users: string[]; location: string; notInInventory?: boolean }
+  /** A new session passphrase; `dropped`: how many old ones no longer decrypt. */
+  | { kind: 'session-key'; path: string; passphrases: number; dropped: number }
   | { kind: 'graceful'; reasons: string[] }
   | { kind: 'serving'; groups: number }
   | { kind: 'restarted'; group: string; oldPids: number[]; newPids: number[]; reason?: string }

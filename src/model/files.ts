@@ -5,7 +5,7 @@
  */
 
 /** Every kind of generated file; each has one descriptor in src/render/generated-files.ts. */
-export type FileKind = 'apache-conf' | 'main-script' | 'group-script' | 'procmap' | 'procmap-dbm';
+export type FileKind = 'apache-conf' | 'main-script' | 'group-script' | 'procmap' | 'procmap-dbm' | 'login-page' | 'session-key';
 
 /**
  * What a change of a file does to the live server: `graceful` (the web server must reload its
@@ -45,7 +45,7 @@ export interface FileChange {
   group?: string;
   /** Content on disk now (undefined for create). */
   before?: string;
-  /** Content after the change (undefined for delete). */
+  /** Content after the change (undefined for delete, and for a secret that apply makes itself). */
   after?: string;
   /** procmap-dbm: the map text to build the DBM from. */
   dbmSource?: string;

@@ -19,6 +19,17 @@ export function planFiles(desired: DesiredFile[], actual: ActualFiles): FileChan
   const wanted = new Set(desired.map((f) => f.path));
   for (const file of [...desired].sort((a, b) => descriptorOf(a.kind).writeOrder - descriptorOf(b.kind).writeOrder)) {
     const before = actual.contents.get(file.path);
+    const descriptor = descriptorOf(file.kind);
+    if (descriptor.writer === 'secret') {
+      // Kept while usable; otherwise apply makes a fresh one (its content is never in a plan).
+      if (before !== undefined && descriptor.usable!(before)) {
+        const drift = accessDrift(file, actual);
+        if (drift) changes.push({ action: 'update', path: file.path, kind: file.kind, before, after: before, access: file.access!, accessOnly: drift });
+        continue;
+      }
+      changes.push({ action: before === undefined ? 'create' : 'update', path: file.path, kind: file.kind, ...(before !== undefined ? { before } : {}), ...(file.access ? { access: file.access } : {}) });
+      continue;
+    }
     if (before === file.content) {
       const drift = accessDrift(file, actual);
       if (drift) changes.push({ action: 'update', path: file.path, kind: file.kind, ...(file.group !== undefined ? { group: file.group } : {}), before, after: before, access: file.access!, accessOnly: drift });

@@ -28,3 +28,14 @@ export function apacheQuoted(value: string): string {
   apacheArg(value);
   return `"${value}"`;
 }
+
+/**
+ * Text written as part of a fixed, quoted argument (a URL path inside an expression, a cookie
+ * attribute): only characters that mean nothing to Apache, expressions or cookies.
+ */
+export function apacheLiteral(value: string): string {
+  if (!/^[A-Za-z0-9_./~-]+$/.test(value)) {
+    throw new UnsafeApacheText(`refusing to write ${JSON.stringify(value)} into an Apache directive`);
+  }
+  return value;
+}

@@ -1,6 +1,7 @@
 /** Where each generated file lives, derived from the inventory alone. Pure. */
 import { join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
+import { loginDirFor } from '../inventory/login-dir.js';
 
 export const mainScriptName = 'site.wsgi';
 export const procmapName = 'procmap.txt';
@@ -9,10 +10,23 @@ export const procmapDbmName = 'procmap.dbm';
 export const procmapDbmSourceName = 'procmap.dbm.sha256';
 export const groupScriptName = (group: string) => `group-${group}.wsgi`;
 
+/** With auth: form, the login pages live beside conf_file, outside wsgi_dir. */
+export { loginDirFor };
+export const loginPageName = 'login';
+export const loginFailedPageName = 'login-failed';
+
+/** The session passphrases (0600, Included by conf_file): `build/plex.conf` -> `build/plex.conf.session-key`. */
+export const sessionKeyFileFor = (confFile: string) => `${confFile}.session-key`;
+
 export function generatedPaths(inventory: Inventory) {
   const dir = inventory.apache.wsgiDir;
+  const loginDir = loginDirFor(inventory.apache.confFile);
   return {
     conf: inventory.apache.confFile,
+    sessionKey: sessionKeyFileFor(inventory.apache.confFile),
+    loginDir,
+    loginPage: join(loginDir, loginPageName),
+    loginFailedPage: join(loginDir, loginFailedPageName),
     main: join(dir, mainScriptName),
     procmap: join(dir, procmapName),
     procmapDbm: join(dir, procmapDbmName),

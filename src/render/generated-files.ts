@@ -9,10 +9,11 @@ import { createHash } from 'node:crypto';
 import type { Inventory } from '../inventory/types.js';
 import type { DesiredFile, FileKind, LiveEffect } from '../model/files.js';
 import { credentialsOf } from '../credentials/for-inventory.js';
-import { apacheArg, apacheOption, apacheQuoted } from './escape-apache.js';
+import { apacheArg, apacheLiteral, apacheOption, apacheQuoted } from './escape-apache.js';
 import { pyStr, pyValue } from './escape-python.js';
-import { generatedPaths, marker, procmapDbmSourceName, procmapName, type GeneratedPaths } from './files.js';
-import { renderTemplate } from './templates.js';
+import { generatedPaths, loginFailedPageName, loginPageName, marker, procmapDbmSourceName, procmapName, type GeneratedPaths } from './files.js';
+import { renderHtmlTemplate, renderTemplate } from './templates.js';
+import { isUsableSessionKeyFile } from './session-key.js';
 import { apacheUser } from '../apache/system-user.js';
 
 /** What every descriptor's render gets: the inventory's paths, its marker line, its groups with their merged daemon options. */
@@ -45,12 +46,18 @@ export interface GeneratedFileKind {
    * Apache's workers, never by a group's daemons), or the file's own instance's group (`instance`).
    */
   readers: 'root' | 'apache' | 'instance';
-  /** Apply writes `text` atomically, or builds a DBM (`dbm`) from DesiredFile.dbmSource. */
-  writer: 'text' | 'dbm';
+  /**
+   * Apply writes `text` atomically, builds a DBM (`dbm`) from DesiredFile.dbmSource, or (`secret`)
+   * keeps a usable file as it is and otherwise writes a fresh one it makes itself (the session key:
+   * random, so not derivable from the inventory; its content is never shown).
+   */
+  writer: 'text' | 'dbm' | 'secret';
+  /** For `secret`: whether the file on disk is usable as it is. */
+  usable?(content: string): boolean;
   /** A rewrite always gets a new mtime (Apache re-reads a RewriteMap only when its mtime changes). */
   freshMtime: boolean;
-  /** Where `render --out DIR` puts it: DIR itself, or DIR/wsgi. */
-  outSubdir: '' | 'wsgi';
+  /** Where `render --out DIR` puts it: DIR itself, DIR/wsgi or DIR/login. */
+  outSubdir: '' | 'wsgi' | 'login';
   render(inventory: Inventory, context: RenderContext): Omit<DesiredFile, 'access'>[];
   /**
    * A file of this kind that plexctl may delete when the inventory no longer wants it: its name in
@@ -63,10 +70,36 @@ const helpers = {
   apache: apacheArg,
   option: apacheOption,
   quoted: apacheQuoted,
+  literal: apacheLiteral,
   py: pyStr,
   pyValue,
   pyList: (items: string[]) => `[${items.map(pyStr).join(', ')}]`,
 };
+
+/** mod_auth_form's default field names, which the login page's form must use. */
+export const loginFields = { username: 'httpd_username', password: 'httpd_password' } as const;
+
+/** The session cookie's name (the session keys inside it are "<realm>-user" and "<realm>-pw"). */
+export const sessionCookieName = 'plexsess';
+
+/** What the fragment needs for auth: form (undefined for basic). */
+function formLogin(inventory: Inventory) {
+  if (inventory.apache.auth !== 'form') return undefined;
+  const { authPath, session, tls } = inventory.apache;
+  const mount = inventory.site.mount;
+  return {
+    cookie: sessionCookieName,
+    tls,
+    authPath,
+    loginUrl: `${authPath}${loginPageName}`,
+    failedUrl: `${authPath}${loginFailedPageName}`,
+    logoutUrl: `${authPath}logout`,
+    mount,
+    maxAge: session.maxAge,
+    idleUpdate: session.idleUpdate,
+    fields: loginFields,
+  };
+}
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -105,9 +138,53 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
           wsgiDir: inventory.apache.wsgiDir,
           realm: inventory.apache.realm,
           credentials: credentialsOf(inventory).webServerConfig(),
+          auth: inventory.apache.auth,
+          form: formLogin(inventory),
         }),
       },
     ],
+  },
+  {
+    kind: 'session-key',
+    label: 'session key',
+    // Before the fragment that Includes it.
+    writeOrder: 0,
+    effect: 'graceful',
+    mode: 0o600,
+    readers: 'root',
+    writer: 'secret',
+    usable: isUsableSessionKeyFile,
+    freshMtime: false,
+    outSubdir: '',
+    render: (inventory, { paths }) => (inventory.apache.auth === 'form' ? [{ path: paths.sessionKey, kind: 'session-key', content: '' }] : []),
+  },
+  {
+    kind: 'login-page',
+    label: 'login page',
+    writeOrder: 0,
+    // Apache serves it as a file: the next request sees the new one.
+    effect: 'none',
+    mode: 0o644,
+    readers: 'root',
+    writer: 'text',
+    freshMtime: false,
+    outSubdir: 'login',
+    render: (inventory, { paths }) => {
+      if (inventory.apache.auth !== 'form') return [];
+      const page = (failed: boolean) =>
+        renderHtmlTemplate(inventory.apache.loginTemplate, {
+          realm: inventory.apache.realm,
+          failed,
+          usernameField: loginFields.username,
+          passwordField: loginFields.password,
+          mount: inventory.site.mount,
+          authPath: inventory.apache.authPath,
+        });
+      return [
+        { path: paths.loginPage, kind: 'login-page', content: page(false) },
+        { path: paths.loginFailedPage, kind: 'login-page', content: page(true) },
+      ];
+    },
   },
   {
     kind: 'main-script',

@@ -107,6 +107,8 @@ export interface SiteSpec {
   extra?: string;
   /** apache.map (default txt). */
   map?: 'txt' | 'dbm';
+  /** Extra `apache:` lines, indented by two spaces (`  auth: form\n`). */
+  apache?: string;
 }
 
 /** A demo-site inventory in a fresh directory, served by a private Apache at `serve`. */
@@ -129,7 +131,7 @@ apache:
   realm: "plex test"
   pid_file: .plexctl/serve/run/httpd.pid
   ctl: [/usr/sbin/apache2, -f, .plexctl/serve/httpd.conf]
-${spec.map ? `  map: ${spec.map}\n` : ''}defaults:
+${spec.map ? `  map: ${spec.map}\n` : ''}${spec.apache ?? ''}defaults:
   processes: 1
   threads: 3
 groups:

@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import re_path
 
 from . import views
 
 urlpatterns = [
-    path('', views.whoami),
+    # Every path answers the same page (a deep link works like the front page).
+    re_path(r'', views.whoami),
 ]

@@ -1,4 +1,5 @@
 """One page, answering JSON: which instance served this request, and with which settings."""
+import hashlib
 import os
 
 from django.conf import settings
@@ -11,7 +12,14 @@ except ImportError:  # outside Apache (manage.py, tests)
 
 
 def whoami(request):
+    body = request.body
     return JsonResponse({
+        'path': request.path,
+        'method': request.method,
+        # What the request carried, so a test can see it arrived intact (and what it did not carry).
+        'body_length': len(body),
+        'body_sha256': hashlib.sha256(body).hexdigest(),
+        'cookies': sorted(request.COOKIES),
         'group': getattr(mod_wsgi, 'process_group', None),
         'application_group': getattr(mod_wsgi, 'application_group', None),
         'pid': os.getpid(),
