@@ -3,7 +3,8 @@
  * `htpasswd` (apache2-utils), which reads the password on standard input: it never appears in
  * argv, the environment or any output.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { readRegularFile } from '../system/safe-fs.js';
 import { dirname } from 'node:path';
 import { exec } from '../exec.js';
 import { UserError } from '../errors.js';
@@ -54,13 +55,10 @@ export function withEntry(text: string, user: string, line: string | undefined):
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
+/** Never through a link, FIFO or device (a symlinked user_file must not copy another file's content); bounded. */
 export async function readHtpasswd(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
-  }
+  const file = await readRegularFile(path, { maxBytes: 256 * 1024 * 1024 });
+  return file === undefined ? '' : file.content.toString('utf8');
 }
 
 /**

@@ -27,7 +27,7 @@ export async function applyInstanceChanges(changes: InstanceChanges): Promise<Ev
   }
   const events: Event[] = [];
   for (const a of changes.accounts) {
-    const made = await ensureSystemUser(a.user, a.userGroup === a.user ? {} : { group: a.userGroup });
+    const made = await ensureSystemUser(a.user, { comment: a.comment, ...(a.userGroup === a.user ? {} : { group: a.userGroup }) });
     if (made.created) events.push({ kind: 'account', user: a.user, group: a.group, uid: made.uid });
   }
   for (const d of changes.dirs) {

@@ -24,6 +24,7 @@ import { killAllOfUid } from '../system/kill-uid.js';
 import { listProcesses, startTimeMs } from '../system/processes.js';
 import { apacheUser } from '../apache/system-user.js';
 import { applyInstanceChanges } from './instances.js';
+import { accountComment } from '../inventory/run-as.js';
 import { clearInUse } from './in-use.js';
 import { syncDir } from './atomic-write.js';
 
@@ -37,7 +38,8 @@ async function dedicatedAccount(inventory: Inventory, group: string): Promise<{ 
   const runAs = inventory.groups.find((g) => g.name === group)?.runAs;
   if (process.getuid?.() !== 0 || inventory.isolation !== 'per-group' || !runAs || runAs.user === apacheUser) return undefined;
   const entry = await lookupUser(runAs.user);
-  if (!entry || entry.uid === 0) return undefined;
+  // Only an account plexctl made for exactly this group of this inventory.
+  if (!entry || entry.uid === 0 || entry.gecos !== accountComment(inventory.file, group)) return undefined;
   return { uid: entry.uid, gid: entry.gid };
 }
 

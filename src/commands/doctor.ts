@@ -18,6 +18,16 @@ export async function doctorCommand(options: DoctorOptions, io: Io): Promise<Exi
   ]);
   const inventory = await loadInventory(options.inventory);
   const checks = await (options.server ?? webServerOf(inventory)).doctorChecks();
+  if (process.getuid?.() === 0) {
+    const { checkTrust } = await import('../trust.js');
+    const reports = await checkTrust(inventory);
+    const bad = reports.flatMap((r) => r.problems.map((p) => ({ ...p, what: r.what })));
+    checks.push(
+      bad.length > 0
+        ? { name: 'trusted paths', status: 'FAIL', detail: bad.map((p) => `${p.what}: ${p.path}: ${p.reason}`).join('; '), hint: [...new Set(bad.map((p) => p.fix))].join('; ') }
+        : { name: 'trusted paths', status: 'ok', detail: `${reports.length} paths plexctl writes into or trusts: owned by root, writable by nobody else` },
+    );
+  }
   const warnings = safetyWarnings(inventory, process.getuid?.() === 0);
   checks.push(
     warnings.length > 0

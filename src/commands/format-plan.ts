@@ -21,6 +21,9 @@ export function formatReconcilePlan(plan: ReconcilePlan, diff?: (change: FileCha
   if (plan.missingPasswords.length > 0) {
     notes.push(`note: no password for ${plan.missingPasswords.join(', ')}: set one with \`plexctl user passwd NAME --password-stdin\``);
   }
+  for (const f of plan.instances.foreign) {
+    notes.push(`note: group ${f.group} runs as ${f.user}, an account plexctl did not make for it (comment ${JSON.stringify(f.comment)}): a release only restarts its daemons; set site.account_prefix to give this inventory accounts of its own`);
+  }
   if (plan.missingDaemons.length > 0) notes.push(`note: no daemon runs for ${plan.missingDaemons.join(', ')}`);
   if (plan.strayDaemons.length > 0) notes.push(`note: daemons run for groups not in the inventory: ${plan.strayDaemons.join(', ')}`);
   for (const s of plan.suspect) notes.push(`note: suspect process ${s.pid}${s.uid !== undefined ? ` (uid ${s.uid})` : ''}: ${s.reason}; plexctl does not act on it`);

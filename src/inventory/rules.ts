@@ -51,26 +51,36 @@ const titlesFitArgv0: Rule = (data) => {
 /** A lone UTF-16 surrogate (from a YAML "\uD800" escape) cannot be encoded for Python or the OS. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function unrepresentable(value: unknown, path: KeyPath): SchemaIssue[] {
+/** Python refuses integer literals of more digits (3.11's int_max_str_digits), and its parser nesting past about 200 levels. */
+export const maxPythonIntDigits = 4300;
+export const maxPythonNesting = 100;
+
+function unrepresentable(value: unknown, path: KeyPath, depth = 0): SchemaIssue[] {
+  if (depth > maxPythonNesting) {
+    return [{ path, at: 'value', message: `nests lists or mappings more than ${maxPythonNesting} deep, past what Python's parser reads` }];
+  }
+  if ((typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value))) && String(value).replace('-', '').length > maxPythonIntDigits) {
+    return [{ path, at: 'value', message: `is an integer of more than ${maxPythonIntDigits} digits, which Python refuses to read` }];
+  }
   if (typeof value === 'string') {
     return loneSurrogate.test(value)
       ? [{ path, at: 'value', message: 'contains a lone UTF-16 surrogate, which Python and the OS cannot carry' }]
       : [];
   }
   if (value === null || typeof value === 'boolean' || typeof value === 'number' || typeof value === 'bigint') return [];
-  if (Array.isArray(value)) return value.flatMap((item, i) => unrepresentable(item, [...path, i]));
+  if (Array.isArray(value)) return value.flatMap((item, i) => unrepresentable(item, [...path, i], depth + 1));
   if (value instanceof Map) {
     return [...value].flatMap(([k, v]) => [
       ...(k !== null && typeof k === 'object'
         ? [{ path, at: 'value' as const, message: 'has a list or mapping as a key, which Python cannot use as a dict key' }]
-        : unrepresentable(k, path)),
-      ...unrepresentable(v, [...path, pathSegment(k)]),
+        : unrepresentable(k, path, depth + 1)),
+      ...unrepresentable(v, [...path, pathSegment(k)], depth + 1),
     ]);
   }
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     return Object.entries(value).flatMap(([k, v]) => [
-      ...unrepresentable(k, path),
-      ...unrepresentable(v, [...path, k]),
+      ...unrepresentable(k, path, depth + 1),
+      ...unrepresentable(v, [...path, k], depth + 1),
     ]);
   }
   return [{ path, at: 'value', message: 'is not a value plexctl can write as Python (use strings, numbers, booleans, lists and mappings)' }];
@@ -196,7 +206,8 @@ const groupsRunApart: Rule = (data) => {
     const own = asRecord(asRecord(group).daemon);
     // A group name the schema refuses gets no account name of its own to complain about.
     if (typeof own.user !== 'string' && typeof defaults.user !== 'string' && !/^[A-Za-z][A-Za-z0-9_-]*$/.test(name)) continue;
-    const runAs = runAsOf(isolation, name, own, defaults);
+    const prefix = asRecord(data.site).account_prefix;
+    const runAs = runAsOf(isolation, name, own, defaults, typeof prefix === 'string' ? prefix : undefined);
     if (runAs === undefined) continue;
     const where: KeyPath = typeof own.user === 'string' ? ['groups', name, 'daemon', 'user'] : typeof defaults.user === 'string' ? ['defaults', 'user'] : ['groups', name];
     const at = where.length === 2 && where[0] === 'groups' ? ('key' as const) : ('value' as const);

@@ -147,6 +147,13 @@ export const inventorySchema: Schema = {
           description: 'directories put on sys.path in every group (relative to the inventory)',
         },
         data_dir: path('each group gets DATA_DIR/GROUP/, owned by its user, mode 0700 (PLEXCTL_DATA_DIR); default data'),
+        account_prefix: {
+          type: 'string',
+          default: 'plex-',
+          pattern: '^[a-z_][a-z0-9_-]{0,20}$',
+          errorMessage: 'must be the start of a system user name: lower-case letters, digits, "_" and "-", at most 21 characters',
+          description: 'per-group isolation: a group without daemon.user runs as PREFIX + its name (lower case); give each inventory on a machine its own',
+        },
         on_release: {
           enum: ['archive', 'delete', 'keep'],
           default: 'archive',

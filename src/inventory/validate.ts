@@ -14,6 +14,23 @@ const optional = <K extends string, V>(key: K, value: V | undefined) => (value =
 import { envOf, settingsOf, usersOf } from './yaml-values.js';
 import { durationSeconds } from './duration.js';
 
+/**
+ * The inventory's own path is in every generated file (the marker line) and, through relative
+ * paths, in Apache directives and Python: it must be text each of them carries as data.
+ */
+const unsafeInventoryPath = /[\u0000-\u001f\u007f-\u009f\u2028\u2029"\\*?[\]]|\$\{|%\{/;
+
+function inventoryPathProblems(file: string): Problem[] {
+  if (!unsafeInventoryPath.test(file)) return [];
+  return [{
+    file: JSON.stringify(file).slice(1, -1),
+    line: 1,
+    col: 1,
+    path: '(document)',
+    message: 'the inventory\'s path has a control character, a quote, a backslash, a wildcard, "${" or "%{", which cannot be written into Apache\'s configuration and the generated files; move it to a plain path',
+  }];
+}
+
 /** Past this many, the rest are counted, not listed (a mangled file can yield thousands). */
 const maxProblems = 100;
 
@@ -39,7 +56,7 @@ export function validateInventoryText(file: string, text: string): Validation {
     path: formatKeyPath(issue.path),
     message: issue.message,
   });
-  const problems = [...parsed.problems, ...schemaIssues.map(locate), ...ruleIssues.map(locate)];
+  const problems = [...parsed.problems, ...schemaIssues.map(locate), ...ruleIssues.map(locate), ...inventoryPathProblems(file)];
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   if (problems.length > maxProblems) {
     const more = problems.length - maxProblems;
@@ -56,7 +73,7 @@ interface RawGroup {
 }
 interface RawInventory {
   isolation?: Isolation;
-  site: { mount?: string; python_path?: string[]; settings_module: string; data_dir?: string; on_release?: 'archive' | 'delete' | 'keep' };
+  site: { mount?: string; python_path?: string[]; settings_module: string; data_dir?: string; on_release?: 'archive' | 'delete' | 'keep'; account_prefix?: string };
   apache: {
     conf_file: string;
     wsgi_dir: string;
@@ -131,7 +148,7 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       env: envOf(doc, name),
       settings: settingsOf(doc, name),
       daemon: daemonOptions(group?.daemon),
-      ...optional('runAs', runAsOf(isolation, name, group?.daemon ?? undefined, raw.defaults ?? undefined)),
+      ...optional('runAs', runAsOf(isolation, name, group?.daemon ?? undefined, raw.defaults ?? undefined, raw.site.account_prefix)),
       dataDir: join(dataDir, name),
     })),
     users: usersOf(doc),

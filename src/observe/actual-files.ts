@@ -8,7 +8,7 @@ import type { Inventory } from '../inventory/types.js';
 import type { ActualFiles, DesiredFile, FileChange } from '../model/files.js';
 import { planFiles } from '../plan/file-plan.js';
 import { descriptorOf, generatedFiles, renderFiles } from '../render/generated-files.js';
-import { isOwnedContent } from '../render/files.js';
+import { isOwnedContent, marker } from '../render/files.js';
 import { UserError } from '../errors.js';
 import { groupIdsByName } from '../system/accounts.js';
 import { readRegularFile, UnsafePathError, type RegularFile } from '../system/safe-fs.js';
@@ -29,7 +29,7 @@ async function readManaged(path: string): Promise<RegularFile | undefined> {
 }
 
 /** The content of every desired path, and the leftovers in wsgiDir that a descriptor says plexctl owns. */
-export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): Promise<ActualFiles> {
+export async function readActualFiles(desired: DesiredFile[], wsgiDir: string, markerLine?: string): Promise<ActualFiles> {
   const contents = new Map<string, string | undefined>();
   const access: NonNullable<ActualFiles['access']> = new Map();
   await Promise.all(
@@ -57,7 +57,7 @@ export async function readActualFiles(desired: DesiredFile[], wsgiDir: string): 
       // Only a regular file (never a link) can be plexctl's own.
       if (!(await lstat(path)).isFile()) continue;
       const content = await readFile(path, 'utf8');
-      if (rule.requireMarker && !isOwnedContent(content)) continue;
+      if (rule.requireMarker && !isOwnedContent(content, markerLine)) continue;
       owned.set(path, { kind: descriptor.kind, ...(rule.groupOf ? { group: rule.groupOf(name) } : {}), content });
     }
   }
@@ -78,5 +78,5 @@ export async function desiredAgainstDisk(inventory: Inventory, outDir?: string):
   let files = renderFiles(inventory);
   let wsgiDir = inventory.apache.wsgiDir;
   if (outDir !== undefined) ({ files, wsgiDir } = underOutDir(files, outDir));
-  return planFiles(files, await readActualFiles(files, wsgiDir));
+  return planFiles(files, await readActualFiles(files, wsgiDir, marker(inventory)));
 }

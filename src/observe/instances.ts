@@ -17,7 +17,7 @@ export interface DirFacts {
 export interface InstanceFacts {
   group: string;
   /** The account its daemons run as, and its ids when it exists. */
-  account?: { user: string; group: string; uid?: number; gid?: number };
+  account?: { user: string; group: string; uid?: number; gid?: number; gecos?: string };
   dataDir: DirFacts;
 }
 
@@ -45,7 +45,7 @@ export async function observeInstances(inventory: Inventory): Promise<InstancesO
       let account: InstanceFacts['account'];
       if (group.runAs) {
         const entry = await lookupUser(group.runAs.user);
-        account = { ...group.runAs, ...(entry ? { uid: entry.uid, gid: entry.gid } : {}) };
+        account = { ...group.runAs, ...(entry ? { uid: entry.uid, gid: entry.gid, gecos: entry.gecos } : {}) };
       }
       return { group: group.name, ...(account ? { account } : {}), dataDir: await dirFacts(group.dataDir) };
     }),

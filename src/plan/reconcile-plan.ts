@@ -46,7 +46,7 @@ export function planReconcile(
   desired: DesiredFile[],
   files: FileChange[],
   live: LiveState,
-  instances: InstanceChanges = { accounts: [], dirs: [], blocked: [] },
+  instances: InstanceChanges = { accounts: [], dirs: [], blocked: [], foreign: [] },
   /** The groups that have had a tenant since their last release (the map on disk, plexctl's in-use marks). */
   mappedOnDisk: Set<string> = new Set(),
 ): ReconcilePlan {

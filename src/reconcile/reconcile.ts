@@ -18,7 +18,7 @@ import { planFiles } from '../plan/file-plan.js';
 import { isPending, planReconcile, type ReconcilePlan } from '../plan/reconcile-plan.js';
 import { isRoutingKind, renderFiles } from '../render/generated-files.js';
 import { webServerOf } from '../server/for-inventory.js';
-import { generatedPaths } from '../render/files.js';
+import { generatedPaths, marker } from '../render/files.js';
 import { mappedGroups } from '../render/procmap.js';
 import { releaseGroup } from '../apply/release.js';
 import { groupsInUse, markInUse, readInUse } from '../apply/in-use.js';
@@ -41,7 +41,7 @@ export class ApacheConfigRejected extends UserError {
 export async function computePlan(inventory: Inventory, server: WebServer = webServerOf(inventory)): Promise<ReconcilePlan> {
   const desired = renderFiles(inventory);
   const [actual, live, instances] = await Promise.all([
-    readActualFiles(desired, inventory.apache.wsgiDir),
+    readActualFiles(desired, inventory.apache.wsgiDir, marker(inventory)),
     readLiveState(desired, server, credentialsOf(inventory)),
     observeInstances(inventory),
   ]);

@@ -44,7 +44,10 @@ export function marker(inventory: Inventory): string {
   return `${markerPrefix} from ${inventory.file}. Do not edit: \`plexctl render\` rewrites this file.`;
 }
 
-/** A file is plexctl's own only if it starts with the marker line. */
-export function isOwnedContent(content: string): boolean {
-  return content.startsWith(`# ${markerPrefix} `);
+/**
+ * A file is plexctl's own only if it starts with the marker line; with `markerLine`, only if it is
+ * this inventory's (two inventories may share a wsgi_dir: neither prunes the other's files).
+ */
+export function isOwnedContent(content: string, markerLine?: string): boolean {
+  return markerLine === undefined ? content.startsWith(`# ${markerPrefix} `) : content.startsWith(`# ${markerLine}\n`);
 }

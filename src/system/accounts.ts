@@ -152,7 +152,7 @@ async function ensureSystemGroup(name: string): Promise<GroupEntry> {
  * exists already is returned as it is; if `group` is named and is not its primary group, that is
  * an error rather than a silent change.
  */
-export async function ensureSystemUser(name: string, options: { group?: string } = {}): Promise<EnsuredUser> {
+export async function ensureSystemUser(name: string, options: { group?: string; comment?: string } = {}): Promise<EnsuredUser> {
   checkName('user', name);
   if (options.group !== undefined) checkName('group', options.group);
 
@@ -160,7 +160,7 @@ export async function ensureSystemUser(name: string, options: { group?: string }
   if (existing) return checkExisting(existing, options.group);
   const lock = await acquireLock(accountsLockPath, { timeoutMs: 60_000, pollMs: 20 });
   try {
-    return await createSystemUser(name, options.group);
+    return await createSystemUser(name, options.group, options.comment);
   } finally {
     await lock.release();
   }
@@ -174,7 +174,7 @@ export async function ensureSystemUser(name: string, options: { group?: string }
  */
 const accountsLockPath = '/run/plexctl-accounts.lock';
 
-async function createSystemUser(name: string, group: string | undefined): Promise<EnsuredUser> {
+async function createSystemUser(name: string, group: string | undefined, comment: string | undefined): Promise<EnsuredUser> {
   const existing = await lookupUser(name);
   if (existing) return checkExisting(existing, group);
   let groupArgs: string[];
@@ -191,7 +191,9 @@ async function createSystemUser(name: string, group: string | undefined): Promis
     }
     groupArgs = ['--user-group'];
   }
-  const args = ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', ...groupArgs, name];
+  // The comment (GECOS) says whose account it is: plexctl ends every process of an account only if it is that group's.
+  const commentArgs = comment !== undefined ? ['--comment', comment.replace(/[:\n]/g, '_')] : [];
+  const args = ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', ...commentArgs, ...groupArgs, '--', name];
   const result = await run('useradd', args);
   const user = await lookupUser(name);
   if (result.exitCode === 0 && user) return { uid: user.uid, gid: user.gid, created: true };

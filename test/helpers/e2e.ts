@@ -111,6 +111,12 @@ export interface SiteSpec {
   apache?: string;
 }
 
+/**
+ * Test files run in parallel and share group names: each test process gets accounts of its own
+ * (as root, plexctl creates PREFIX+GROUP; npm test's run-suite removes them afterwards).
+ */
+export const testAccountPrefix = `t${process.pid.toString(36)}-`;
+
 /** A demo-site inventory in a fresh directory, served by a private Apache at `serve`. */
 export function inventoryYaml(spec: SiteSpec): string {
   const groups = Object.entries(spec.groups)
@@ -121,6 +127,7 @@ export function inventoryYaml(spec: SiteSpec): string {
     .join('');
   return `# test inventory
 site:
+  account_prefix: ${testAccountPrefix}
   mount: /
   python_path: [${JSON.stringify(demoSite)}]
   settings_module: demo.settings

@@ -1,0 +1,53 @@
+/**
+ * As root, plexctl acts only on paths that nobody else can change (sshd's StrictModes, sudo's
+ * checks on sudoers): every directory it writes into, the inventory (which is root-equivalent: it
+ * names programs plexctl runs), and the programs it runs. Read-only: it says what is wrong and
+ * how to fix it; the session refuses to start, and doctor reports the same checks.
+ */
+import { dirname } from 'node:path';
+import type { Inventory } from './inventory/types.js';
+import { checkTrustedDirectory, checkTrustedFile, type TrustProblem } from './system/safe-fs.js';
+
+export interface TrustedPath {
+  what: string;
+  path: string;
+  kind: 'directory' | 'file';
+}
+
+/** Every path plexctl writes into or trusts for this inventory. */
+export function trustedPaths(inventory: Inventory): TrustedPath[] {
+  const dirs: [string, string][] = [
+    ['wsgi_dir', inventory.apache.wsgiDir],
+    ["conf_file's directory", dirname(inventory.apache.confFile)],
+    ["user_file's directory", dirname(inventory.apache.userFile)],
+    ['site.data_dir', inventory.site.dataDir],
+    ["the inventory's directory (its lock)", inventory.dir],
+  ];
+  const files: [string, string][] = [['the inventory', inventory.file]];
+  const ctl = inventory.apache.ctl[0];
+  if (ctl !== undefined && ctl.startsWith('/')) files.push(['apache.ctl', ctl]);
+  for (const group of inventory.groups) {
+    const home = group.daemon['python-home'] ?? inventory.defaults['python-home'];
+    if (typeof home === 'string') dirs.push([`python-home of ${group.name}`, home]);
+  }
+  const seen = new Set<string>();
+  return [
+    ...dirs.map(([what, path]): TrustedPath => ({ what, path, kind: 'directory' })),
+    ...files.map(([what, path]): TrustedPath => ({ what, path, kind: 'file' })),
+  ].filter((p) => (seen.has(`${p.kind}:${p.path}`) ? false : (seen.add(`${p.kind}:${p.path}`), true)));
+}
+
+export interface TrustReport extends TrustedPath {
+  problems: TrustProblem[];
+}
+
+export async function checkTrust(inventory: Inventory): Promise<TrustReport[]> {
+  // The user running plexctl is trusted too: as root that is root alone.
+  const allowedUids = [process.getuid?.() ?? 0];
+  return Promise.all(
+    trustedPaths(inventory).map(async (p) => ({
+      ...p,
+      problems: p.kind === 'directory' ? await checkTrustedDirectory(p.path, { allowedUids }) : await checkTrustedFile(p.path, { allowedUids }),
+    })),
+  );
+}
