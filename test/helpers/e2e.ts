@@ -107,9 +107,11 @@ export interface SiteSpec {
   extra?: string;
   /** apache.map (default txt). */
   map?: 'txt' | 'dbm';
+  /** Another Django site than the demo: site.python_path (absolute directories) and site.settings_module. */
+  site?: { pythonPath: string[]; settingsModule: string };
 }
 
-/** A demo-site inventory in a fresh directory, served by a private Apache at `serve`. */
+/** A demo-site inventory (or spec.site's) in a fresh directory, served by a private Apache at `serve`. */
 export function inventoryYaml(spec: SiteSpec): string {
   const groups = Object.entries(spec.groups)
     .map(([name, g]) => `  ${name}:\n${g.env ? `    env: ${JSON.stringify(g.env)}\n` : ''}${g.settings ? `    settings: ${JSON.stringify(g.settings)}\n` : ''}${g.daemon ? `    daemon: ${JSON.stringify(g.daemon)}\n` : ''}`)
@@ -120,8 +122,8 @@ export function inventoryYaml(spec: SiteSpec): string {
   return `# test inventory
 site:
   mount: /
-  python_path: [${JSON.stringify(demoSite)}]
-  settings_module: demo.settings
+  python_path: [${(spec.site?.pythonPath ?? [demoSite]).map((p) => JSON.stringify(p)).join(', ')}]
+  settings_module: ${spec.site?.settingsModule ?? 'demo.settings'}
 apache:
   conf_file: build/plex.conf
   wsgi_dir: build/wsgi
