@@ -109,6 +109,8 @@ export interface SiteSpec {
   map?: 'txt' | 'dbm';
   /** Extra `apache:` lines, indented by two spaces (`  auth: form\n`). */
   apache?: string;
+  /** Another Django site than the demo: site.python_path (absolute directories) and site.settings_module. */
+  site?: { pythonPath: string[]; settingsModule: string };
 }
 
 /**
@@ -117,7 +119,7 @@ export interface SiteSpec {
  */
 export const testAccountPrefix = `t${process.pid.toString(36)}-`;
 
-/** A demo-site inventory in a fresh directory, served by a private Apache at `serve`. */
+/** A demo-site inventory (or spec.site's) in a fresh directory, served by a private Apache at `serve`. */
 export function inventoryYaml(spec: SiteSpec): string {
   const groups = Object.entries(spec.groups)
     .map(([name, g]) => `  ${name}:\n${g.env ? `    env: ${JSON.stringify(g.env)}\n` : ''}${g.settings ? `    settings: ${JSON.stringify(g.settings)}\n` : ''}${g.daemon ? `    daemon: ${JSON.stringify(g.daemon)}\n` : ''}`)
@@ -129,8 +131,8 @@ export function inventoryYaml(spec: SiteSpec): string {
 site:
   account_prefix: ${testAccountPrefix}
   mount: /
-  python_path: [${JSON.stringify(demoSite)}]
-  settings_module: demo.settings
+  python_path: [${(spec.site?.pythonPath ?? [demoSite]).map((p) => JSON.stringify(p)).join(', ')}]
+  settings_module: ${spec.site?.settingsModule ?? 'demo.settings'}
 apache:
   conf_file: build/plex.conf
   wsgi_dir: build/wsgi
