@@ -112,7 +112,7 @@ await describeLive('faults: Apache is not running, or the pid file names somethi
     assert.equal(moved.code, 0, describeRun(moved));
     const removed = await cli(['user', 'remove', 'bob']);
     assert.equal(removed.code, 0, describeRun(removed));
-    assert.match(removed.stdout, /restart\s+done: Apache is not running \(pid \d+ .*\(stale pid file\)\): no process was signalled/, 'beta was left empty: the restart is skipped, saying why');
+    assert.match(removed.stdout, /release\s+done: .*released beta: .*Apache is not running \(pid \d+ .*\(stale pid file\)\): no process was signalled/, 'beta was left empty: released, nothing signalled, saying why');
     const status = await cli(['status']);
     assert.equal(status.code, 0, describeRun(status));
     assert.match(status.stdout, /stale/);
@@ -421,7 +421,7 @@ await describeLive('faults around a live Apache and unwritable files', { timeout
       const removed = await cli(['user', 'remove', 'bob']);
       assert.equal(removed.code, 1, describeRun(removed));
       assert.match(removed.stdout, /password\s+FAILED/);
-      assert.match(removed.stdout, /procmap\s+NOT DONE[\s\S]*inventory\s+NOT DONE[\s\S]*scripts\s+NOT DONE[\s\S]*restart\s+NOT DONE/);
+      assert.match(removed.stdout, /procmap\s+NOT DONE[\s\S]*inventory\s+NOT DONE[\s\S]*scripts\s+NOT DONE[\s\S]*release\s+NOT DONE/);
       assert.match(removed.stderr, named);
       const rec = await cli(['reconcile']);
       assert.equal(rec.code, 1, describeRun(rec));

@@ -99,6 +99,7 @@ export async function releaseGroup(inventory: Inventory, groupName: string, opti
     ended,
     sharedAccount: account === undefined,
     serving: observed.server.running,
+    ...(observed.server.running ? {} : { notRunning: observed.server.reason }),
   });
   return events;
 }

@@ -28,8 +28,12 @@ export function eventText(event: Event): string {
       return `${event.action === 'create' ? 'created' : 'fixed'} ${event.path} (mode ${event.mode.toString(8).padStart(4, '0')}${event.owner !== undefined ? `, owner ${event.owner}` : ''})`;
     case 'released': {
       const data = { archived: `data moved to ${event.archive}`, deleted: 'data deleted', kept: 'data KEPT for the next tenant (site.on_release: keep)', none: 'no data' }[event.data];
+      if (!event.serving) {
+        const ended = event.ended > 0 ? `; ${event.ended} leftover process${event.ended === 1 ? '' : 'es'} of its account ended` : '';
+        return `released ${event.group}: ${data}${ended}; Apache is not running (${event.notRunning}): no process was signalled${ended ? ' besides those' : ''}`;
+      }
       const processes = event.sharedAccount ? 'daemons restarted (shared account: other processes not ended)' : `${event.ended} process${event.ended === 1 ? '' : 'es'} of its account ended`;
-      return `released ${event.group}: ${data}; ${processes}; ${event.serving ? 'fresh daemons serve' : 'Apache is not running'}`;
+      return `released ${event.group}: ${data}; ${processes}; fresh daemons serve`;
     }
     case 'not-signalled':
       return `Apache is not running (${event.reason}): no process was signalled`;

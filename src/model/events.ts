@@ -22,7 +22,7 @@ export type Event =
    * A group released after its last user left: its data moved aside (archived), deleted, kept, or
    * there was none; `ended` processes of its account; a shared account only had its daemons restarted.
    */
-  | { kind: 'released'; group: string; data: 'archived' | 'deleted' | 'kept' | 'none'; archive?: string; ended: number; sharedAccount: boolean; serving: boolean }
+  | { kind: 'released'; group: string; data: 'archived' | 'deleted' | 'kept' | 'none'; archive?: string; ended: number; sharedAccount: boolean; serving: boolean; notRunning?: string }
   /** Nothing was signalled, because the server is not running. */
   | { kind: 'not-signalled'; reason: string };
 
