@@ -88,6 +88,42 @@ describe('as root, plexctl refuses paths others can change', { skip: asRoot ? fa
   });
 });
 
+describe('managed files are never written or read through a link, a FIFO or a device', () => {
+  it('a symlinked user_file: user passwd refuses, the link\'s target is untouched; a FIFO as procmap.txt: render refuses at once', async () => {
+    const dir = await makeTempDir('plexctl-links-');
+    try {
+      await writeFile(join(dir, 'plex.yaml'), inventory('build/wsgi'));
+      assert.equal((await plexctl(['render'], { cwd: dir })).exitCode, 0);
+      const secret = join(dir, 'secret');
+      await writeFile(secret, 'root-only secret\n', { mode: 0o600 });
+      const { symlink } = await import('node:fs/promises');
+      await symlink(secret, join(dir, 'build', 'htpasswd'));
+      const r = await plexctl(['user', 'passwd', 'alice', '--password-stdin'], { cwd: dir, input: 'pw\n' });
+      assert.equal(r.exitCode, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /is a symbolic link/);
+      assert.ok(r.stderr.includes(join(dir, 'build', 'htpasswd')));
+      assert.equal(await readFile(secret, 'utf8'), 'root-only secret\n');
+      assert.equal((await stat(secret)).mode & 0o777, 0o600);
+      await rm(join(dir, 'build', 'htpasswd'));
+
+      const procmap = join(dir, 'build', 'wsgi', 'procmap.txt');
+      await rm(procmap);
+      const { execa } = await import('execa');
+      await execa('mkfifo', [procmap]);
+      const started = Date.now();
+      const fifo = await plexctl(['render'], { cwd: dir });
+      assert.equal(fifo.exitCode, 1, fifo.stdout + fifo.stderr);
+      assert.match(fifo.stderr, /FIFO/);
+      assert.ok(Date.now() - started < 10_000, 'refused at once, not hung');
+      const diff = await plexctl(['plan', '--diff'], { cwd: dir });
+      assert.equal(diff.exitCode, 1);
+      assert.doesNotMatch(diff.stdout, /root-only secret/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('two inventories sharing a wsgi_dir: neither prunes the other\'s files', () => {
   it('render of one leaves the other\'s group scripts alone', async () => {
     const dir = await makeTempDir('plexctl-shared-wsgi-');
