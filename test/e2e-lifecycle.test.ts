@@ -108,7 +108,7 @@ await describeLive('user lifecycle on a live server', { timeout: 180_000 }, () =
     const results = await Promise.all(names.map((n) => site!.cli(['user', 'add', n, '--group', 'django2', '--password-stdin'], `${n}-pw\n`)));
     for (const r of results) assert.equal(r.exitCode, 0, r.stderr + r.stdout);
     const text = await readFile(file(), 'utf8');
-    assert.match(text, /^# test inventory$/m, 'comments intact');
+    assert.match(text, /^site: {2}# test inventory$/m, 'comments intact');
     const validation = validateInventoryText(file(), text);
     assert.deepEqual(validation.problems, []);
     const users = validation.inventory!.users.map((u) => u.user);

@@ -127,8 +127,9 @@ export function inventoryYaml(spec: SiteSpec): string {
   const users = Object.entries(spec.users)
     .map(([u, g]) => `  ${u}: ${g}\n`)
     .join('');
-  return `# test inventory
-site:
+  // The comment shares site's line: the account prefix takes the line it had, so every line
+  // number stays as the tests know it.
+  return `site:  # test inventory
   account_prefix: ${testAccountPrefix}
   mount: /
   python_path: [${(spec.site?.pythonPath ?? [demoSite]).map((p) => JSON.stringify(p)).join(', ')}]
