@@ -248,10 +248,12 @@ await describeLive('a hostile tenant cannot reach another group (live, as root)'
   }
 });
 
+// Groups named apart from the suite above: one test process shares one account prefix, and an
+// account made for another inventory's group is never treated as this one's (its processes are not ended).
 await describeLive('a group that loses its last user is released (live, as root)', { timeout: 120_000, ...rootOnly }, () => {
   const spec: SiteSpec = {
-    groups: { tenant1: {}, tenant2: {}, tenant3: {}, tenant4: {} },
-    users: { alice: 'tenant1', bob: 'tenant2', carol: 'tenant3', erin: 'tenant4' },
+    groups: { leaver1: {}, leaver2: {}, leaver3: {}, leaver4: {} },
+    users: { alice: 'leaver1', bob: 'leaver2', carol: 'leaver3', erin: 'leaver4' },
     site: hostileSite,
   };
   let site: Site | undefined;
@@ -304,64 +306,64 @@ await describeLive('a group that loses its last user is released (live, as root)
     }, 15_000, `a new daemon of ${group}`);
   }
 
-  it("user remove of tenant1's last user, then user add dave to tenant1: dave gets a fresh instance", async () => {
+  it("user remove of leaver1's last user, then user add dave to leaver1: dave gets a fresh instance", async () => {
     const { me: alice, sleeper, file } = await occupy('alice');
     const removed = await site!.cli(['user', 'remove', 'alice']);
     assert.equal(removed.exitCode, 0, `user remove alice: ${show(removed)}\n${await errorLog(site!)}`);
     assert.equal((await site!.get('alice')).status, 401, 'alice is locked out');
     assert.ok(!(await isRunning(sleeper)), `the double-forked process ${sleeper} alice's instance left behind still runs after user remove`);
-    const archive = await assertArchived('tenant1', file, "alice's data");
+    const archive = await assertArchived('leaver1', file, "alice's data");
     assert.equal(await readFile(join(archive, 'sleeper.pid'), 'utf8'), String(sleeper));
     assert.ok(!(await isRunning(alice.pid)), `alice's daemon ${alice.pid} was ended`);
-    await assertFreshDir('tenant1', alice.uid);
+    await assertFreshDir('leaver1', alice.uid);
 
-    const added = await site!.cli(['user', 'add', 'dave', '--group', 'tenant1', '--password-stdin'], 'dave-pw\n');
+    const added = await site!.cli(['user', 'add', 'dave', '--group', 'leaver1', '--password-stdin'], 'dave-pw\n');
     assert.equal(added.exitCode, 0, `user add dave: ${show(added)}\n${await errorLog(site!)}`);
     const dave = await whoami(site!, 'dave');
-    assert.equal(dave.group, 'tenant1');
+    assert.equal(dave.group, 'leaver1');
     assert.notEqual(dave.pid, alice.pid, "dave's daemon is not alice's");
-    assert.equal(dave.uid, alice.uid, "tenant1's account");
+    assert.equal(dave.uid, alice.uid, "leaver1's account");
     assert.equal(dave.PLEXCTL_DATA_DIR, alice.PLEXCTL_DATA_DIR);
     const listed = await attack(site!, 'dave', 'listdir', { path: dave.PLEXCTL_DATA_DIR });
     assertDone(listed, 'dave lists his data directory');
     assert.deepEqual(listed.result, [], "dave's PLEXCTL_DATA_DIR is empty: nothing of alice's");
-    assertRefused(await attack(site!, 'dave', 'listdir', { path: released() }), 'tenant1', 'listing .released');
-    assertRefused(await attack(site!, 'dave', 'read', { path: join(archive, file) }), 'tenant1', "reading alice's archived file");
+    assertRefused(await attack(site!, 'dave', 'listdir', { path: released() }), 'leaver1', 'listing .released');
+    assertRefused(await attack(site!, 'dave', 'read', { path: join(archive, file) }), 'leaver1', "reading alice's archived file");
   });
 
-  it("user move of tenant3's last user releases tenant3", async () => {
+  it("user move of leaver3's last user releases leaver3", async () => {
     const { me: carol, sleeper, file } = await occupy('carol');
     const bob = await whoami(site!, 'bob');
-    const moved = await site!.cli(['user', 'move', 'carol', '--group', 'tenant2']);
+    const moved = await site!.cli(['user', 'move', 'carol', '--group', 'leaver2']);
     assert.equal(moved.exitCode, 0, `user move carol: ${show(moved)}\n${await errorLog(site!)}`);
     assert.ok(!(await isRunning(sleeper)), `the double-forked process ${sleeper} carol's instance left behind still runs after user move`);
-    await assertArchived('tenant3', file, "carol's data");
-    await assertFreshDir('tenant3', carol.uid);
-    const fresh = await newDaemon('tenant3', carol.pid);
+    await assertArchived('leaver3', file, "carol's data");
+    await assertFreshDir('leaver3', carol.uid);
+    const fresh = await newDaemon('leaver3', carol.pid);
     assert.equal(await uidOf(fresh), carol.uid);
-    assert.ok(!(await isRunning(carol.pid)), `tenant3's old daemon ${carol.pid} was ended`);
+    assert.ok(!(await isRunning(carol.pid)), `leaver3's old daemon ${carol.pid} was ended`);
     const now = await whoami(site!, 'carol');
-    assert.equal(now.group, 'tenant2', 'carol is served by tenant2 now');
+    assert.equal(now.group, 'leaver2', 'carol is served by leaver2 now');
     assert.equal(now.uid, bob.uid);
   });
 
-  it("reconcile after a hand edit that removes tenant4's last user releases tenant4", async () => {
+  it("reconcile after a hand edit that removes leaver4's last user releases leaver4", async () => {
     const { me: erin, sleeper, file } = await occupy('erin');
     const inventory = join(site!.dir, 'plex.yaml');
     const text = await readFile(inventory, 'utf8');
-    assert.match(text, /^ {2}erin: tenant4\n/m);
-    await writeFile(inventory, text.replace(/^ {2}erin: tenant4\n/m, ''));
+    assert.match(text, /^ {2}erin: leaver4\n/m);
+    await writeFile(inventory, text.replace(/^ {2}erin: leaver4\n/m, ''));
     const plan = await site!.cli(['plan']);
     assert.equal(plan.exitCode, 2, show(plan));
-    assert.match(plan.stdout, /release group tenant4/, plan.stdout);
+    assert.match(plan.stdout, /release group leaver4/, plan.stdout);
     const reconciled = await site!.cli(['reconcile']);
     assert.equal(reconciled.exitCode, 0, `reconcile: ${show(reconciled)}\n${await errorLog(site!)}`);
     assert.equal((await site!.get('erin')).status, 401, 'erin is locked out');
     assert.ok(!(await isRunning(sleeper)), `the double-forked process ${sleeper} erin's instance left behind still runs after reconcile`);
-    await assertArchived('tenant4', file, "erin's data");
-    await assertFreshDir('tenant4', erin.uid);
-    await newDaemon('tenant4', erin.pid);
-    assert.ok(!(await isRunning(erin.pid)), `tenant4's old daemon ${erin.pid} was ended`);
+    await assertArchived('leaver4', file, "erin's data");
+    await assertFreshDir('leaver4', erin.uid);
+    await newDaemon('leaver4', erin.pid);
+    assert.ok(!(await isRunning(erin.pid)), `leaver4's old daemon ${erin.pid} was ended`);
     const again = await site!.cli(['plan']);
     assert.equal(again.exitCode, 0, `nothing left to do: ${show(again)}`);
   });
