@@ -3,10 +3,10 @@
  * process group with that group's env and settings; nobody else gets in.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { daemonPids, describeLive, eventually, startSite, type Site } from './helpers/e2e.js';
+import { daemonPids, describeLive, eventually, startSite, testAccountPrefix, type Site } from './helpers/e2e.js';
 
 const spec = {
   groups: {
@@ -50,6 +50,32 @@ await describeLive('a real Apache serving the rendered configuration', { timeout
     }
     const daemons = await site.get('alice');
     assert.deepEqual(await daemonPids(await site.parentPid(), 'django1'), [daemons.body.pid]);
+  });
+
+  it('as root, every generated file and data directory has the owner and mode of the README\'s table', async (t) => {
+    if (!site) return t.skip('no Apache');
+    if (process.getuid?.() !== 0) return t.skip('needs root: owners are set only as root');
+    const names = new Map<number, string>();
+    for (const line of (await readFile('/etc/passwd', 'utf8')).split('\n')) names.set(Number(line.split(':')[2]), line.split(':')[0]!);
+    const groupNames = new Map<number, string>();
+    for (const line of (await readFile('/etc/group', 'utf8')).split('\n')) groupNames.set(Number(line.split(':')[2]), line.split(':')[0]!);
+    const facts = async (path: string) => {
+      const info = await stat(path);
+      return `${names.get(info.uid)}:${groupNames.get(info.gid)} ${(info.mode & 0o7777).toString(8).padStart(4, '0')}`;
+    };
+    const d = site.dir;
+    const account = (g: string) => `${testAccountPrefix}${g}`;
+    const expected: [string, string][] = [
+      ['build/plex.conf', 'root:root 0644'],
+      ['build/wsgi', 'root:root 0755'],
+      ['build/wsgi/site.wsgi', 'root:root 0644'],
+      ...Object.keys(spec.groups).map((g): [string, string] => [`build/wsgi/group-${g}.wsgi`, `root:${account(g)} 0640`]),
+      ['build/wsgi/procmap.txt', 'root:www-data 0640'],
+      ['build/htpasswd', 'root:www-data 0640'],
+      ['data', 'root:root 0711'],
+      ...Object.keys(spec.groups).map((g): [string, string] => [`data/${g}`, `${account(g)}:${account(g)} 0700`]),
+    ];
+    for (const [path, want] of expected) assert.equal(await facts(join(d, path)), want, path);
   });
 
   it('answers 401 without valid credentials and 403 to an authenticated user with no map entry', async (t) => {

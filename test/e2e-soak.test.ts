@@ -60,6 +60,7 @@ interface Sample {
   group?: unknown;
   remoteUser?: unknown;
   greeting?: unknown;
+  uid?: unknown;
   error?: string;
 }
 
@@ -168,7 +169,7 @@ await describeLive('isolation soak: routing stays right while users change', { t
         try {
           const r = await httpGet(site!.url, user, wrong ? `${passwordOf(user)}-wrong` : passwordOf(user));
           const body = typeof r.body === 'object' && r.body !== null ? r.body : {};
-          samples.push({ user, wrong, start, end: performance.now(), status: r.status, group: body.group, remoteUser: body.remote_user, greeting: body.settings?.GREETING });
+          samples.push({ user, wrong, start, end: performance.now(), status: r.status, group: body.group, remoteUser: body.remote_user, greeting: body.settings?.GREETING, uid: body.uid });
         } catch (error) {
           samples.push({ user, wrong, start, end: performance.now(), status: 0, error: (error as Error).message });
         }
@@ -183,6 +184,8 @@ await describeLive('isolation soak: routing stays right while users change', { t
       ...changes.map((c, i) => ({ state: c.after, from: c.start, to: changes[i + 1]?.end ?? Infinity, label: `after ${c.what}` })),
     ];
     const counts: Record<string, number> = {};
+    const uidOfGroup = new Map<string, number>();
+    const groupOfUid = new Map<number, string>();
     for (const s of samples) {
       const key = String(s.status);
       counts[key] = (counts[key] ?? 0) + 1;
@@ -211,6 +214,16 @@ await describeLive('isolation soak: routing stays right while users change', { t
         if (typeof s.group !== 'string' || s.group === '') problems.push(`${at}: 200 served in embedded mode or with no group (${JSON.stringify(s.group)})`);
         if (s.remoteUser !== s.user) problems.push(`${at}: 200 for remote_user ${JSON.stringify(s.remoteUser)}`);
         if (typeof s.group === 'string' && !greetings[s.group]?.has(String(s.greeting))) problems.push(`${at}: group ${s.group} answered with the settings GREETING=${JSON.stringify(s.greeting)}`);
+        // Per-group isolation: as root each group is served by its own account, and only by it.
+        if (process.getuid?.() === 0 && typeof s.group === 'string') {
+          const uid = Number(s.uid);
+          if (uidOfGroup.has(s.group) && uidOfGroup.get(s.group) !== uid) problems.push(`${at}: group ${s.group} served by uid ${uid}, earlier by ${uidOfGroup.get(s.group)}`);
+          const owner = groupOfUid.get(uid);
+          if (owner !== undefined && owner !== s.group) problems.push(`${at}: uid ${uid} serves both ${owner} and ${s.group}`);
+          if (uid === 0) problems.push(`${at}: group ${s.group} served as root`);
+          uidOfGroup.set(s.group, uid);
+          groupOfUid.set(uid, s.group);
+        }
       }
       const outcome = s.status === 200 ? `200 ${String(s.group)}` : String(s.status);
       if (!allowed.has(outcome)) {
