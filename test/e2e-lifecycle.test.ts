@@ -82,7 +82,11 @@ await describeLive('user lifecycle on a live server', { timeout: 180_000 }, () =
     assert.equal(next.body.group, 'django1');
     assert.equal(next.body.settings.GREETING, 'one');
     assert.equal(await site.parentPid(), parent);
-    assert.deepEqual(await pidsByGroup(), before, 'no group restarted: no script changed');
+    // carol was django2's last user: django2 is released (fresh daemons); no other group restarts.
+    const after = await pidsByGroup();
+    assert.deepEqual({ ...after, django2: before.django2 }, before, 'no other group restarted: no script changed');
+    assert.notDeepEqual(after.django2, before.django2, 'django2, left without users, was released');
+    assert.match(moved.stdout, /release\s+done: .*released django2/);
   });
 
   it('restart django1 changes only django1\'s PIDs, never django10\'s', async (t) => {
