@@ -1,13 +1,16 @@
 /** The inter-process lock file: exclusion, waiting, timeouts and taking over stale locks. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acquireLock, LockTimeout } from '../src/lock/file-lock.js';
+import { acquireLock, LockTimeout, maxLockBytes } from '../src/lock/file-lock.js';
 import { UserError } from '../src/errors.js';
+import { processIdentity } from '../src/system/processes.js';
+import { UnsafePathError } from '../src/system/safe-fs.js';
 
 const moduleUrl = new URL('../src/lock/file-lock.js', import.meta.url).href;
 
@@ -21,6 +24,30 @@ after(async () => {
 
 let counter = 0;
 const lockPath = () => join(dir, `plex-${++counter}.yaml.lock`);
+
+async function startTicksOf(pid: number): Promise<number> {
+  const identity = await processIdentity(pid);
+  assert.ok(identity, `pid ${pid} is not running`);
+  return identity.startTicks;
+}
+
+/**
+ * acquireLock on a path that holds something other than a lock: refused within a second (though
+ * it could wait 10 s) with a message naming the path and the `rm` that removes it.
+ */
+async function assertRefusedPromptly(path: string, reason: RegExp): Promise<void> {
+  const started = Date.now();
+  await assert.rejects(acquireLock(path, { timeoutMs: 10_000, pollMs: 20 }), (error: unknown) => {
+    assert.ok(error instanceof UnsafePathError, String(error));
+    assert.ok(error instanceof UserError);
+    assert.equal(error.path, path);
+    assert.match(error.message, new RegExp(`^refusing ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it `));
+    assert.match(error.reason, reason);
+    assert.ok(error.hint?.endsWith(`rm ${path}`), error.hint);
+    return true;
+  });
+  assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+}
 
 async function exists(path: string): Promise<boolean> {
   return readFile(path).then(
@@ -48,11 +75,13 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string }> {
 }
 
 describe('file lock', () => {
-  it('creates the lock file with our pid and command, and release deletes it', async () => {
+  it('creates the lock file with our pid, start time and command, and release deletes it', async () => {
     const path = lockPath();
     const lock = await acquireLock(path, { timeoutMs: 0 });
     const data = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
     assert.equal(data.pid, process.pid);
+    assert.equal(data.startTicks, await startTicksOf(process.pid));
+    assert.ok(!(await stat(path)).isSymbolicLink());
     assert.equal(data.command, process.argv.slice(2).join(' '));
     assert.ok(!Number.isNaN(Date.parse(String(data.started))));
     await lock.release();
@@ -82,7 +111,8 @@ describe('file lock', () => {
 
   it('times out naming the holder\'s pid and command', async () => {
     const path = lockPath();
-    await writeFile(path, JSON.stringify({ pid: process.pid, started: new Date().toISOString(), command: 'user add bob' }));
+    const startTicks = await startTicksOf(process.pid);
+    await writeFile(path, JSON.stringify({ pid: process.pid, startTicks, started: new Date().toISOString(), command: 'user add bob' }));
     const started = Date.now();
     await assert.rejects(acquireLock(path, { timeoutMs: 200, pollMs: 20 }), (error: unknown) => {
       assert.ok(error instanceof LockTimeout);
@@ -132,6 +162,92 @@ describe('file lock', () => {
     await utimes(path, old, old);
     const lock = await acquireLock(path, { timeoutMs: 1000 });
     await lock.release();
+  });
+
+  it('refuses a FIFO at the lock path at once, never waiting on it', async () => {
+    const path = lockPath();
+    execFileSync('mkfifo', [path]);
+    await assertRefusedPromptly(path, /FIFO/);
+    assert.ok((await stat(path)).isFIFO()); // left for the operator to remove
+  });
+
+  it('refuses a lock symlinked to /dev/zero at once, reading nothing from it', async () => {
+    const path = lockPath();
+    await symlink('/dev/zero', path);
+    const before = process.memoryUsage().rss;
+    await assertRefusedPromptly(path, /symbolic link/);
+    assert.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'memory grew');
+  });
+
+  it('refuses a character device, a socket and a directory at the lock path at once', async () => {
+    const device = lockPath();
+    execFileSync('mknod', [device, 'c', '1', '5']); // /dev/zero's numbers
+    await assertRefusedPromptly(device, /character device/);
+    const socket = lockPath();
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      await assertRefusedPromptly(socket, /socket/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const directory = lockPath();
+    execFileSync('mkdir', [directory]);
+    await assertRefusedPromptly(directory, /directory/);
+  });
+
+  it('refuses an oversized lock at once, saying what to remove', async () => {
+    const path = lockPath();
+    await writeFile(path, JSON.stringify({ pid: process.pid, startTicks: await startTicksOf(process.pid), command: 'x'.repeat(maxLockBytes) }));
+    await assertRefusedPromptly(path, new RegExp(`more than the ${maxLockBytes} allowed`));
+  });
+
+  it('waits on a fresh garbage lock, then says what to remove', async () => {
+    const path = lockPath();
+    await writeFile(path, 'garbage, not JSON\n');
+    await assert.rejects(acquireLock(path, { timeoutMs: 100, pollMs: 20 }), (error: unknown) => {
+      assert.ok(error instanceof LockTimeout);
+      assert.equal(error.message, `another plexctl (pid unknown) holds the lock ${path}`);
+      assert.ok(error.hint?.endsWith(`if no plexctl is running, remove it: rm ${path}`), error.hint);
+      return true;
+    });
+    assert.equal(await readFile(path, 'utf8'), 'garbage, not JSON\n');
+  });
+
+  it('takes over a forged lock naming pid 1 with a wrong start time', async () => {
+    const path = lockPath();
+    const startTicks = (await startTicksOf(1)) + 12345;
+    await writeFile(path, JSON.stringify({ pid: 1, startTicks, started: new Date().toISOString(), command: 'forged' }));
+    const started = Date.now();
+    const lock = await acquireLock(path, { timeoutMs: 10_000, pollMs: 20 });
+    assert.ok(Date.now() - started < 1000);
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid);
+    await lock.release();
+  });
+
+  it('takes over a lock naming a live pid but no start time (forged, or from before start times)', async () => {
+    const path = lockPath();
+    await writeFile(path, JSON.stringify({ pid: 1, started: new Date().toISOString(), command: 'forged' }));
+    const lock = await acquireLock(path, { timeoutMs: 10_000, pollMs: 20 });
+    assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, process.pid);
+    await lock.release();
+  });
+
+  it('respects a lock naming a live process with its own start time', async () => {
+    const path = lockPath();
+    const child = spawn('sleep', ['30']);
+    try {
+      assert.ok(child.pid);
+      await writeFile(path, JSON.stringify({ pid: child.pid, startTicks: await startTicksOf(child.pid), command: 'render' }));
+      await assert.rejects(acquireLock(path, { timeoutMs: 200, pollMs: 20 }), (error: unknown) => {
+        assert.ok(error instanceof LockTimeout);
+        assert.equal(error.holder?.pid, child.pid);
+        return true;
+      });
+      assert.equal(JSON.parse(await readFile(path, 'utf8')).pid, child.pid);
+    } finally {
+      child.kill();
+    }
   });
 
   it('lets only one of several waiters in at a time when they race for a stale lock', async () => {

@@ -1,12 +1,21 @@
 /**
  * A private Apache for one inventory, in the spirit of mod_wsgi-express start-server: its own
  * httpd.conf, logs and sockets under `<inventory dir>/.plexctl/serve/`, listening on 127.0.0.1 only.
+ *
+ * plexctl runs as root, and the inventory directory may be shared: everything under
+ * `.plexctl/serve/` is trusted only when plexctl's own user owns it and no one else can write it
+ * (checkServeState), so apache2 is never run as root on an httpd.conf someone else wrote, and
+ * `--stop` signals only the Apache parent started with exactly this httpd.conf.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { exec } from '../exec.js';
 import { UserError } from '../errors.js';
-import { isAlive } from '../apply/atomic-write.js';
+import { writeFileAtomic } from '../apply/atomic-write.js';
+import { userByUid } from '../system/accounts.js';
+import { listProcesses, processIdentity, type ProcessInfo } from '../system/processes.js';
+import { readRegularFile, shellQuote, UnsafePathError } from '../system/safe-fs.js';
 import { apacheArg, apacheQuoted } from '../render/escape-apache.js';
 import { isApacheProcess } from './daemons.js';
 import { apacheBinary, moduleDir } from './prerequisites.js';
@@ -22,7 +31,8 @@ export interface ServerPaths {
 }
 
 export function serverPaths(inventoryDir: string): ServerPaths {
-  const stateDir = join(inventoryDir, '.plexctl', 'serve');
+  // Absolute: `serve --stop` recognises its Apache by the exact `-f` path in its command line.
+  const stateDir = join(resolve(inventoryDir), '.plexctl', 'serve');
   const runDir = join(stateDir, 'run');
   return {
     stateDir,
@@ -95,13 +105,127 @@ export async function readPid(pidFile: string): Promise<number | undefined> {
   }
 }
 
-/** The pid in the pid file, if that process is alive and is an Apache. */
-export async function runningApachePid(pidFile: string): Promise<number | undefined> {
-  const pid = await readPid(pidFile);
-  if (pid === undefined || !isAlive(pid)) return undefined;
-  // The same test as everywhere else: argv[0] is an apache2/httpd binary (a reused pid is not Apache).
-  const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-  return isApacheProcess({ pid, ppid: 0, cmd: argv.join(' ') }) ? pid : undefined;
+/**
+ * Who may own serve's state: the user running plexctl (and root, who is trusted everywhere). A
+ * directory or file another user owns or can write could have been prepared by them: an
+ * httpd.conf with their LoadModule, run as root; a pid file naming a process to kill; a symlink
+ * that makes a write land elsewhere.
+ */
+const me = () => process.geteuid?.() ?? 0;
+const trustedOwner = (uid: number) => uid === me() || uid === 0;
+const groupOrOtherWrite = 0o022;
+
+async function ownerName(uid: number): Promise<string> {
+  const user = await userByUid(uid).catch(() => undefined);
+  return `uid ${uid}${user ? ` (${user.name})` : ''}`;
+}
+
+const kind = (stats: Stats) =>
+  stats.isSymbolicLink() ? 'a symbolic link' : stats.isDirectory() ? 'a directory' : stats.isFile() ? 'a regular file' : stats.isFIFO() ? 'a FIFO' : stats.isSocket() ? 'a socket' : 'a device';
+
+async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Refuse `path` unless it is missing, or is a `want` owned by a trusted user and writable by no one else. */
+async function checkOwn(path: string, want: 'directory' | 'file', remove: string): Promise<void> {
+  const stats = await lstatOrUndefined(path);
+  if (!stats) return;
+  const isWanted = want === 'directory' ? stats.isDirectory() : stats.isFile();
+  if (!isWanted) {
+    throw new UnsafePathError(path, `is ${kind(stats)}, where plexctl serve keeps ${want === 'directory' ? 'its own directory' : 'a regular file it writes itself'}`, `remove it: ${remove}`);
+  }
+  if (!trustedOwner(stats.uid)) {
+    throw new UnsafePathError(
+      path,
+      `is owned by ${await ownerName(stats.uid)}, not by ${await ownerName(me())} who runs plexctl, so plexctl did not make it`,
+      `remove it (plexctl serve makes it again): ${remove}; or, if it is yours: chown -R ${me()} ${shellQuote(path)}`,
+    );
+  }
+  if (stats.mode & groupOrOtherWrite) {
+    const who = [stats.mode & 0o020 ? 'its group' : '', stats.mode & 0o002 ? 'all users' : ''].filter(Boolean).join(' and by ');
+    throw new UnsafePathError(path, `is writable by ${who} (mode ${(stats.mode & 0o7777).toString(8).padStart(4, '0')})`, `chmod go-w ${shellQuote(path)}, or remove it: ${remove}`);
+  }
+}
+
+const serveDirs = (paths: ServerPaths) => [dirname(paths.stateDir), paths.stateDir, paths.runDir, dirname(paths.errorLog)];
+
+/**
+ * Refuse serve's state unless it is plexctl's own: `.plexctl/`, `.plexctl/serve/` and its `run/`
+ * and `logs/` real directories owned by the user running plexctl (or root) and writable by no
+ * one else; httpd.conf and the pid file regular files of the same kind. Missing ones are fine
+ * (serve creates them). Nothing is changed.
+ */
+export async function checkServeState(paths: ServerPaths): Promise<void> {
+  for (const dir of serveDirs(paths)) await checkOwn(dir, 'directory', `rm -rf ${shellQuote(dir)}`);
+  for (const file of [paths.conf, paths.pidFile]) await checkOwn(file, 'file', `rm ${shellQuote(file)}`);
+}
+
+/** Create serve's directories (0755, owned by the user running plexctl), then check all of them. */
+async function ensureServeDirs(paths: ServerPaths): Promise<void> {
+  for (const dir of serveDirs(paths)) {
+    await mkdir(dir, { mode: 0o755 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
+  await checkServeState(paths);
+}
+
+/** The pid in serve's pid file, read without following a link or blocking on a FIFO. */
+async function readServePid(pidFile: string): Promise<number | undefined> {
+  let file;
+  try {
+    file = await readRegularFile(pidFile, { maxBytes: 64 });
+  } catch (error) {
+    if (error instanceof UnsafePathError) throw new UnsafePathError(pidFile, error.reason, `remove it: rm ${shellQuote(pidFile)}`);
+    throw error;
+  }
+  if (!file) return undefined;
+  const pid = Number(file.content.toString('utf8').trim());
+  return Number.isSafeInteger(pid) && pid > 1 ? pid : undefined;
+}
+
+/** argv names exactly this httpd.conf: `-f PATH`. */
+function namesConf(argv: readonly string[], conf: string): boolean {
+  return argv.some((arg, i) => arg === '-f' && argv[i + 1] === conf);
+}
+
+/**
+ * This inventory's Apache parent: an apache2/httpd process run by the user running plexctl with
+ * `-f` naming exactly this httpd.conf, whose own parent is not such a process (a child of it
+ * would be one of its workers).
+ */
+export function isServeParent(p: ProcessInfo, processes: readonly ProcessInfo[], conf: string): boolean {
+  const ours = (q: ProcessInfo | undefined) => q !== undefined && isApacheProcess(q) && namesConf(q.argv, conf) && q.uid === me() && q.euid === me() && q.state !== 'Z';
+  return ours(p) && !ours(processes.find((q) => q.pid === p.ppid));
+}
+
+export type ServerLookup =
+  | { running: true; pid: number; startTicks: number }
+  | { running: false; reason?: string };
+
+/** The private Apache the pid file names, if it is this inventory's Apache parent (see isServeParent). */
+export async function findServer(paths: ServerPaths): Promise<ServerLookup> {
+  const pid = await readServePid(paths.pidFile);
+  if (pid === undefined) return { running: false };
+  const processes = await listProcesses();
+  const p = processes.find((q) => q.pid === pid);
+  if (!p || p.state === 'Z') return { running: false };
+  if (!isServeParent(p, processes, paths.conf)) {
+    return { running: false, reason: `pid ${pid} in ${paths.pidFile} is not this inventory's Apache started with -f ${paths.conf} by uid ${me()} (it is \`${p.cmd.slice(0, 80)}\`, uid ${p.uid}); it was not signalled` };
+  }
+  return { running: true, pid, startTicks: p.startTicks };
+}
+
+/** The pid in the pid file, if that process is this inventory's Apache parent. */
+export async function runningApachePid(paths: ServerPaths): Promise<number | undefined> {
+  const found = await findServer(paths);
+  return found.running ? found.pid : undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -136,36 +260,63 @@ export interface StartedServer {
 }
 
 export async function startServer(paths: ServerPaths, port: number, fragment: string, asRoot: boolean): Promise<StartedServer> {
-  const running = await runningApachePid(paths.pidFile);
+  await checkServeState(paths);
+  const running = await runningApachePid(paths);
   if (running !== undefined) {
     throw new UserError(`a private Apache already runs for this inventory (pid ${running})`, 'stop it first with `plexctl serve --stop`');
   }
-  await mkdir(paths.runDir, { recursive: true, mode: 0o755 });
-  await mkdir(join(paths.stateDir, 'logs'), { recursive: true, mode: 0o755 });
-  await writeFile(paths.conf, serverConfig(paths, port, fragment, asRoot), { mode: 0o644 });
+  await ensureServeDirs(paths);
+  // Replaced by rename, never written through: a link put there is refused, not followed.
+  const uid = me();
+  const gid = process.getegid?.() ?? 0;
+  await writeFileAtomic(paths.conf, serverConfig(paths, port, fragment, asRoot), { mode: 0o644, enforce: true, owner: { uid, gid } });
   const test = await runApache(paths.conf, ['-t']);
   if (test.exitCode !== 0) throw new UserError(`Apache refused the configuration:\n${test.all}`, `see ${paths.conf} and the inventory`);
   const start = await runApache(paths.conf, ['-k', 'start']);
   const url = `http://127.0.0.1:${port}/`;
-  const up = await waitFor(async () => (await runningApachePid(paths.pidFile)) !== undefined && (await answers(url)), 15000);
+  const up = await waitFor(async () => (await runningApachePid(paths)) !== undefined && (await answers(url)), 15000);
   if (start.exitCode !== 0 || !up) {
     throw new UserError(
       `Apache did not start on 127.0.0.1:${port}:\n${start.all || ''}\n${await logTail(paths.errorLog)}`.trimEnd(),
       `is the port free? the error log is ${paths.errorLog}`,
     );
   }
-  return { pid: (await runningApachePid(paths.pidFile))!, url };
+  return { pid: (await runningApachePid(paths))!, url };
 }
 
-/** Stop the private Apache and wait until its parent is gone. Returns the pid stopped, if any. */
-export async function stopServer(paths: ServerPaths, timeoutMs = 20000): Promise<number | undefined> {
-  const pid = await runningApachePid(paths.pidFile);
-  if (pid === undefined) return undefined;
-  await runApache(paths.conf, ['-k', 'stop']);
-  // `-k stop` returns before the processes are gone.
-  if (!(await waitFor(async () => !isAlive(pid), timeoutMs))) {
-    process.kill(pid, 'SIGKILL');
-    await waitFor(async () => !isAlive(pid), 5000);
+export interface StopResult {
+  /** The Apache parent that was stopped, if one ran. */
+  stopped?: number;
+  /** Why nothing was signalled although the pid file names a live process. */
+  reason?: string;
+}
+
+/** How long `serve --stop` waits for the Apache parent to exit after SIGTERM. */
+export const stopTimeoutMs = 10_000;
+
+/**
+ * Stop the private Apache: SIGTERM to its verified parent (findServer), which is what
+ * `apache2 -k stop` sends, without running apache2 on a file; then wait until that very process
+ * (pid and start time) is gone. Nothing is ever SIGKILLed: a parent that outlives the wait is
+ * reported as a UserError.
+ */
+export async function stopServer(paths: ServerPaths, timeoutMs = stopTimeoutMs): Promise<StopResult> {
+  await checkServeState(paths);
+  const found = await findServer(paths);
+  if (!found.running) return found.reason ? { reason: found.reason } : {};
+  const { pid, startTicks } = found;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return { stopped: pid };
+    throw error;
   }
-  return pid;
+  const gone = async () => (await processIdentity(pid))?.startTicks !== startTicks;
+  if (!(await waitFor(gone, timeoutMs, 50))) {
+    throw new UserError(
+      `the private Apache (pid ${pid}) did not exit within ${timeoutMs / 1000} s of SIGTERM; nothing else was signalled`,
+      `see ${paths.errorLog}; run \`plexctl serve --stop\` again, or stop pid ${pid} yourself`,
+    );
+  }
+  return { stopped: pid };
 }

@@ -15,15 +15,18 @@ export interface ServeOptions {
 }
 
 export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitCode> {
-  const [{ loadInventory }, { serverPaths, startServer, stopServer }] = await Promise.all([
+  const [{ loadInventory }, { checkServeState, serverPaths, startServer, stopServer }] = await Promise.all([
     import('../inventory/load.js'),
     import('../apache/private-server.js'),
   ]);
   const inventory = await loadInventory(options.inventory);
   const paths = serverPaths(inventory.dir);
+  // Before anything is written or run: serve's directory, httpd.conf and pid file must be its own.
+  await checkServeState(paths);
   if (options.stop) {
-    const pid = await stopServer(paths);
-    io.out(pid === undefined ? 'No private Apache is running for this inventory.\n' : `Stopped the private Apache (pid ${pid}).\n`);
+    const result = await stopServer(paths);
+    io.out(result.stopped === undefined ? 'No private Apache is running for this inventory.\n' : `Stopped the private Apache (pid ${result.stopped}).\n`);
+    if (result.reason) io.err(`warning: ${result.reason}\n`);
     return ExitCode.ok;
   }
   const [{ withSession }, { writeGeneratedFiles }, { aptGetLine, findMissing }] = await Promise.all([
@@ -55,8 +58,8 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  const pid = await stopServer(paths);
-  io.out(`\nStopped the private Apache (pid ${pid ?? server.pid}).\n`);
+  const result = await stopServer(paths);
+  io.out(`\nStopped the private Apache (pid ${result.stopped ?? server.pid}).\n`);
   return ExitCode.ok;
 }
 

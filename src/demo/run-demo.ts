@@ -59,8 +59,8 @@ async function demo(): Promise<number> {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
   });
-  const pid = await stopServer(serverPaths(demoDir));
-  console.log(`\nStopped the demo's Apache (pid ${pid}).`);
+  const { stopped } = await stopServer(serverPaths(demoDir));
+  console.log(`\nStopped the demo's Apache (pid ${stopped}).`);
   return 0;
 }
 

@@ -10,14 +10,24 @@
  * it and creates its own lock, the second then deletes that live lock, and both would win.
  * A claim left by a breaker that died is itself stale; it is moved aside by rename and deleted
  * only if it is the same inode that was seen, else put back.
+ *
+ * The lock file sits beside the inventory, where someone else may have put something first, so
+ * it is never trusted by its name: it is read without following links and without blocking
+ * (readRegularFile: O_NOFOLLOW|O_NONBLOCK, fstat of the descriptor), at most `maxLockBytes`. A
+ * symlink, FIFO, socket, device or directory there, or a file too large to be a lock, is refused
+ * at once with the `rm` that removes it: never waited on, never read without bound. A lock is
+ * held only while its pid is alive and still the same process: the holder records its start time
+ * (`startTicks`, from /proc) beside its pid, and a lock whose pid now has another start time (a
+ * reused pid, or a forged lock naming pid 1) or none recorded is stale and is taken over.
  */
 import { randomBytes } from 'node:crypto';
-import type { Stats } from 'node:fs';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { link, lstat, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../apply/atomic-write.js';
 import { UserError } from '../errors.js';
+import { processIdentity } from '../system/processes.js';
+import { readRegularFile, shellQuote, UnsafePathError } from '../system/safe-fs.js';
 
 export interface Lock {
   readonly path: string;
@@ -35,6 +45,8 @@ export interface LockOptions {
 /** What a lock file says about its holder. */
 export interface LockHolder {
   pid: number;
+  /** The holder's start time in clock ticks since boot (/proc/PID/stat): with the pid, one process. */
+  startTicks?: number;
   started?: string;
   command?: string;
 }
@@ -45,12 +57,23 @@ export interface LockHolder {
  */
 export const unreadableStaleMs = 5000;
 
+/** A lock plexctl writes is well under this; anything larger is not one of its locks. */
+export const maxLockBytes = 4096;
+
+/** The command recorded in a lock, cut so that the lock stays far below maxLockBytes. */
+const maxCommandChars = 1000;
+
 export class LockTimeout extends UserError {
   readonly path: string;
   readonly holder: LockHolder | undefined;
   constructor(path: string, holder: LockHolder | undefined) {
     const who = holder ? `pid ${holder.pid}${holder.command ? `: ${holder.command}` : ''}` : 'pid unknown';
-    super(`another plexctl (${who}) holds the lock ${path}`, 'wait for it to finish, or raise --lock-timeout');
+    super(
+      `another plexctl (${who}) holds the lock ${path}`,
+      holder
+        ? 'wait for it to finish, or raise --lock-timeout'
+        : `wait for it to finish, or raise --lock-timeout; the lock names no holder: if no plexctl is running, remove it: rm ${shellQuote(path)}`,
+    );
     this.name = 'LockTimeout';
     this.path = path;
     this.holder = holder;
@@ -60,28 +83,42 @@ export class LockTimeout extends UserError {
 export async function acquireLock(path: string, options: LockOptions): Promise<Lock> {
   const pollMs = Math.max(1, options.pollMs ?? 100);
   const deadline = Date.now() + Math.max(0, options.timeoutMs);
-  const content = `${JSON.stringify({
-    pid: process.pid,
-    started: new Date().toISOString(),
-    command: process.argv.slice(2).join(' '),
-  })}\n`;
+  const content = await lockContent();
   for (;;) {
     const created = await tryCreate(path, content);
     if (created) return new FileLock(path, created);
     const found = await readLock(path);
     if (found === undefined) continue; // released meanwhile: try again at once
-    if (isStale(found) && (await removeStale(path, found.stats, content))) continue;
+    if ((await isStale(found)) && (await removeStale(path, found.stats, content))) continue;
     const now = Date.now();
     if (now >= deadline) throw new LockTimeout(path, found.holder);
     await sleep(Math.min(pollMs, deadline - now));
   }
 }
 
+async function lockContent(): Promise<string> {
+  const self = await processIdentity(process.pid);
+  if (!self) throw new Error(`cannot read this process's start time from /proc/${process.pid}/stat`);
+  return `${JSON.stringify({
+    pid: process.pid,
+    startTicks: self.startTicks,
+    started: new Date().toISOString(),
+    command: process.argv.slice(2).join(' ').slice(0, maxCommandChars),
+  })}\n`;
+}
+
+/** What identifies one file (of one lock): inode and device. */
+interface FileId {
+  dev: number;
+  ino: number;
+  mtimeMs: number;
+}
+
 class FileLock implements Lock {
   private released = false;
   constructor(
     readonly path: string,
-    private readonly ours: Stats,
+    private readonly ours: FileId,
   ) {}
 
   async release(): Promise<void> {
@@ -96,11 +133,13 @@ class FileLock implements Lock {
   }
 }
 
-/** Create the lock file with O_EXCL; its identity, or undefined when it already exists. */
-async function tryCreate(path: string, content: string, durable = true): Promise<Stats | undefined> {
+const createFlags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NOCTTY;
+
+/** Create the lock file with O_EXCL (which never follows a link); its identity, or undefined when it already exists. */
+async function tryCreate(path: string, content: string, durable = true): Promise<FileId | undefined> {
   let handle;
   try {
-    handle = await open(path, 'wx', 0o644);
+    handle = await open(path, createFlags, 0o644);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw lockError(path, error);
@@ -119,36 +158,37 @@ async function tryCreate(path: string, content: string, durable = true): Promise
 }
 
 interface FoundLock {
-  stats: Stats;
+  stats: FileId;
   holder: LockHolder | undefined;
 }
 
-/** The lock file's identity and holder (undefined holder: empty or unreadable), or undefined if there is none. */
+/**
+ * The lock file's identity and holder (undefined holder: empty or unparsable), or undefined if
+ * there is none. Anything but a small regular file is refused (see the top of this file).
+ */
 async function readLock(path: string): Promise<FoundLock | undefined> {
-  let handle;
+  let file;
   try {
-    handle = await open(path, 'r');
+    file = await readRegularFile(path, { maxBytes: maxLockBytes });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof UnsafePathError) {
+      throw new UnsafePathError(path, error.reason, `plexctl's lock is a small regular file it creates itself; remove this one: rm ${shellQuote(path)}`);
+    }
     throw lockError(path, error);
   }
-  try {
-    const stats = await handle.stat();
-    const text = await handle.readFile('utf8');
-    return { stats, holder: parseHolder(text) };
-  } finally {
-    await handle.close();
-  }
+  if (!file) return undefined;
+  return { stats: file, holder: parseHolder(file.content.toString('utf8')) };
 }
 
 function parseHolder(text: string): LockHolder | undefined {
   try {
     const data = JSON.parse(text) as unknown;
     if (data === null || typeof data !== 'object') return undefined;
-    const { pid, started, command } = data as Record<string, unknown>;
+    const { pid, startTicks, started, command } = data as Record<string, unknown>;
     if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
     return {
       pid,
+      ...(typeof startTicks === 'number' && Number.isSafeInteger(startTicks) && startTicks >= 0 ? { startTicks } : {}),
       ...(typeof started === 'string' ? { started } : {}),
       ...(typeof command === 'string' ? { command } : {}),
     };
@@ -157,12 +197,20 @@ function parseHolder(text: string): LockHolder | undefined {
   }
 }
 
-function isStale(found: FoundLock): boolean {
-  if (found.holder) return !isAlive(found.holder.pid);
-  return Date.now() - found.stats.mtimeMs > unreadableStaleMs;
+/**
+ * Stale: the holder's pid is gone, or is now another process than the one that wrote the lock
+ * (its start time differs, or the lock records none: a forged lock naming a live pid, or one
+ * from a plexctl older than start times, must not block for ever). A lock naming no holder is
+ * stale once old (its writer died between creating and writing it).
+ */
+async function isStale(found: FoundLock): Promise<boolean> {
+  const { holder } = found;
+  if (!holder) return Date.now() - found.stats.mtimeMs > unreadableStaleMs;
+  const now = await processIdentity(holder.pid);
+  return now === undefined || holder.startTicks === undefined || now.startTicks !== holder.startTicks;
 }
 
-function sameFile(a: Stats, b: Stats): boolean {
+function sameFile(a: FileId, b: FileId): boolean {
   return a.ino === b.ino && a.dev === b.dev;
 }
 
@@ -170,19 +218,19 @@ function sameFile(a: Stats, b: Stats): boolean {
  * Delete the stale lock file `seen` and nothing else. True when it is gone (by our hand or
  * another's); false when another waiter is taking it over right now (wait, then look again).
  */
-async function removeStale(path: string, seen: Stats, content: string): Promise<boolean> {
+async function removeStale(path: string, seen: FileId, content: string): Promise<boolean> {
   const claimPath = `${path}.break`;
   const claim = await tryCreate(claimPath, content, false);
   if (!claim) {
     const other = await readLock(claimPath);
-    if (other && isStale(other)) await removeAsideIfSame(claimPath, other.stats);
+    if (other && (await isStale(other))) await removeAsideIfSame(claimPath, other.stats);
     return false;
   }
   try {
     // Under the claim no other waiter deletes the lock file, its dead owner will not, and no one
     // can create one while it exists: if it is still the stale file, unlinking it removes just that.
     const current = await readLock(path);
-    if (current && sameFile(current.stats, seen) && isStale(current)) {
+    if (current && sameFile(current.stats, seen) && (await isStale(current))) {
       await unlink(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw lockError(path, error);
       });
@@ -194,7 +242,7 @@ async function removeStale(path: string, seen: Stats, content: string): Promise<
 }
 
 /** Rename the file aside, delete it if it is the inode `seen`, else link it back. */
-async function removeAsideIfSame(path: string, seen: Stats): Promise<void> {
+async function removeAsideIfSame(path: string, seen: FileId): Promise<void> {
   const aside = join(dirname(path), `.${basename(path)}.stale-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await rename(path, aside);
@@ -202,7 +250,7 @@ async function removeAsideIfSame(path: string, seen: Stats): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else removed it
     throw lockError(path, error);
   }
-  const moved = await stat(aside);
+  const moved = await lstat(aside);
   if (!sameFile(moved, seen)) await link(aside, path).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
 }
@@ -210,8 +258,12 @@ async function removeAsideIfSame(path: string, seen: Stats): Promise<void> {
 function lockError(path: string, error: unknown): UserError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new UserError(`cannot create the lock file ${path}: ${(error as Error).message}`, 'run plexctl as a user that can write beside the inventory');
+    return new UserError(
+      `cannot create or read the lock file ${path}: ${(error as Error).message}`,
+      `run plexctl as a user that can write beside the inventory; if no plexctl is running, remove the lock: rm ${shellQuote(path)}`,
+    );
   }
-  if (error instanceof Error) return new UserError(`cannot use the lock file ${path}: ${error.message}`);
-  return new UserError(`cannot use the lock file ${path}: ${String(error)}`);
+  const hint = `if no plexctl is running, remove it: rm ${shellQuote(path)}`;
+  if (error instanceof Error) return new UserError(`cannot use the lock file ${path}: ${error.message}`, hint);
+  return new UserError(`cannot use the lock file ${path}: ${String(error)}`, hint);
 }
