@@ -101,6 +101,8 @@ interface Scenario {
   prepare: () => Promise<void>;
   extra: Partial<ScenarioResult>;
   runs: WrkRun[];
+  /** A session cookie (form login) sent instead of Basic credentials. */
+  cookie?: string;
 }
 
 export async function throughputBench(options: ThroughputOptions): Promise<ThroughputResult> {
@@ -113,19 +115,19 @@ export async function throughputBench(options: ThroughputOptions): Promise<Throu
   const sites: Site[] = [];
   const stops: (() => Promise<unknown>)[] = [];
 
-  const newSite = async (name: string, map: 'txt' | 'dbm', missEntry: boolean): Promise<Site> => {
+  const newSite = async (name: string, map: 'txt' | 'dbm', missEntry: boolean, auth: 'basic' | 'form' = 'basic'): Promise<Site> => {
     const dir = await makeTempDir(`plexctl-bench-wrk-${name}-`);
     const port = await freePort();
     const site: Site = { dir, port, url: `http://127.0.0.1:${port}/`, cli: (args, input) => plexctl(args, { cwd: dir, ...(input !== undefined ? { input } : {}) }) };
     sites.push(site);
-    await writeFile(join(dir, 'plex.yaml'), inventoryText({ users: big, groups, only: few, served: true, map }));
+    await writeFile(join(dir, 'plex.yaml'), inventoryText({ users: big, groups, only: few, served: true, map, auth }));
     await site.cli(['user', 'passwd', benchUser, '--password-stdin'], `${password}\n`);
     // plexctl refuses a password for a user outside the inventory: the unmapped user of the miss
     // runs is added with Apache's htpasswd itself.
     if (missEntry) await run('/usr/bin/htpasswd', ['-b', '-B', join(dir, 'build/htpasswd'), missUser, password]);
     stops.push(() => site.cli(['serve', '--stop']));
     await site.cli(['serve', '--detach', '--port', String(port)]);
-    await expectDjango1(site.url, benchUser, `${name}: serve`);
+    if (auth === 'basic') await expectDjango1(site.url, benchUser, `${name}: serve`);
     return site;
   };
 
@@ -164,16 +166,23 @@ export async function throughputBench(options: ThroughputOptions): Promise<Throu
       await expectDjango1(site.url, benchUser, `${live} <- ${version}`);
     };
 
+    // Form login: the same txt-map site with apache.auth: form, measured with a session cookie
+    // (mod_session_crypto decrypts it and the user is checked against user_file on every request).
+    const form = await newSite('form', 'txt', false, 'form');
+    const formCookie = await sessionCookie(form.url, benchUser);
+
     const scenarios: Scenario[] = [
       { name: staticScenario, site: staticSite, prepare: async () => undefined, extra: {}, runs: [] },
       { name: 'plexctl routing, 10 users, txt map', site: txt, prepare: use(txt, txtMap, txtSmall), extra: {}, runs: [] },
       { name: `plexctl routing, ${bigLabel} users, txt map`, site: txt, prepare: use(txt, txtMap, txtBig), extra: {}, runs: [] },
       { name: 'plexctl routing, 10 users, dbm map', site: dbm, prepare: use(dbm, dbmMap, dbmSmall), extra: {}, runs: [] },
       { name: `plexctl routing, ${bigLabel} users, dbm map`, site: dbm, prepare: use(dbm, dbmMap, dbmBig), extra: {}, runs: [] },
+      { name: 'plexctl routing, 10 users, txt map, form login', site: form, prepare: async () => undefined, extra: {}, runs: [], cookie: formCookie },
     ];
 
     // Lookup cost and misses, once per routed scenario.
     for (const s of scenarios.slice(1)) {
+      if (s.cookie !== undefined) continue; // lookup cost and misses are measured with Basic auth
       await s.prepare();
       const live = s.site === txt ? txtMap : dbmMap;
       const lookup = await lookupCost(s.site.url, benchUser, live);
@@ -188,8 +197,8 @@ export async function throughputBench(options: ThroughputOptions): Promise<Throu
       for (let k = 0; k < scenarios.length; k++) {
         const s = scenarios[(k + round) % scenarios.length]!;
         await s.prepare();
-        await wrk(s.site.url, benchUser, 1); // warm-up: every Apache child has looked the user up
-        s.runs.push(await wrk(s.site.url, benchUser, options.durationS));
+        await wrk(s.site.url, s.cookie ?? benchUser, 1); // warm-up: every Apache child has looked the user up
+        s.runs.push(await wrk(s.site.url, s.cookie ?? benchUser, options.durationS));
       }
     }
 
@@ -225,6 +234,26 @@ export async function throughputBench(options: ThroughputOptions): Promise<Throu
     for (const stop of stops.reverse()) await stop().catch((error: unknown) => process.stderr.write(`bench: stopping an Apache: ${String(error)}\n`));
     for (const site of sites) await removeDir(site.dir);
   }
+}
+
+/** Log in through the login page (apache.auth: form) and return the session cookie, once the user is served by group 1. */
+async function sessionCookie(url: string, user: string): Promise<string> {
+  for (let i = 0; i < 150; i++) {
+    const login = await fetch(`${url}_plex/login?r=/`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ httpd_username: user, httpd_password: password }).toString(),
+    }).catch(() => undefined);
+    const cookie = login?.headers.getSetCookie().find((c) => c.startsWith('plexsess='))?.split(';')[0];
+    if (cookie) {
+      const page = await fetch(url, { headers: { cookie }, redirect: 'manual' }).catch(() => undefined);
+      const body = page && page.status === 200 ? ((await page.json()) as { group?: string }) : undefined;
+      if (body?.group === groupName(1)) return cookie;
+    }
+    await sleep(100);
+  }
+  throw new Error(`form login as ${user} at ${url} did not reach ${groupName(1)}`);
 }
 
 async function expectDjango1(url: string, user: string, what: string): Promise<void> {
@@ -349,7 +378,9 @@ function run(command: string, args: string[]): Promise<string> {
   });
 }
 
+/** `user` is a user name (Basic auth) or a `plexsess=...` session cookie (form login). */
 async function wrk(url: string, user: string, seconds: number): Promise<WrkRun> {
+  const header = user.startsWith('plexsess=') ? `Cookie: ${user}` : `Authorization: Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const output = await run('wrk', [
     '-t2',
     '-c8',
@@ -358,7 +389,7 @@ async function wrk(url: string, user: string, seconds: number): Promise<WrkRun> 
     '--timeout',
     '10s',
     '-H',
-    `Authorization: Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    header,
     url,
   ]);
   const num = (re: RegExp) => Number(re.exec(output)?.[1] ?? NaN);

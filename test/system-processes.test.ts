@@ -87,7 +87,8 @@ describe('listProcesses', () => {
 
   it('shows a title set with exec -a, with nothing trailing', async () => {
     const child = start('bash', ['-c', "exec -a '(wsgi:ghost2)' sleep 30"]);
-    const p = await find(child.pid, (q) => q.comm === 'sleep');
+    // Right at exec, comm is already "sleep" while the new argv may not be readable yet.
+    const p = await find(child.pid, (q) => q.comm === 'sleep' && q.argv.length > 0);
     assert.deepEqual(p.argv, ['(wsgi:ghost2)', '30']);
     assert.equal(p.cmd, '(wsgi:ghost2) 30');
   });

@@ -24,6 +24,8 @@ export interface InventorySpec {
   map?: 'txt' | 'dbm';
   /** Served by `plexctl serve` (pid file of the private server) or not (a pid file that never exists). */
   served: boolean;
+  /** apache.auth (default basic). */
+  auth?: 'basic' | 'form';
 }
 
 export function inventoryText(spec: InventorySpec): string {
@@ -42,6 +44,7 @@ export function inventoryText(spec: InventorySpec): string {
     '  ctl: [/usr/sbin/apache2, -f, .plexctl/serve/httpd.conf]',
     '  restart_signal: SIGINT',
     ...(spec.map ? [`  map: ${spec.map}`] : []),
+    ...(spec.auth === 'form' ? ['  auth: form'] : []),
     'defaults:',
     '  processes: 1',
     '  threads: 5',
