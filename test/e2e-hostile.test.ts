@@ -275,7 +275,7 @@ await describeLive('a group that loses its last user is released (live, as root)
     assert.equal(info.uid, 0, '.released is owned by root');
     const archives = (await readdir(released())).filter((n) => n.startsWith(`${group}-`));
     assert.equal(archives.length, 1, `one archive of ${group}: ${archives.join(', ')}`);
-    assert.match(archives[0]!, new RegExp(`^${group}-\\d{8}T\\d{6}Z$`));
+    assert.match(archives[0]!, new RegExp(`^${group}-\\d{8}T\\d{6}Z-[0-9a-f]{6}$`));
     const archive = join(released(), archives[0]!);
     assert.equal(await readFile(join(archive, file), 'utf8'), content, `the archive holds the last tenant's ${file}`);
     return archive;

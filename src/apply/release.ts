@@ -10,6 +10,7 @@
  *   3. it waits until the group's new daemons serve.
  * `site.on_release: delete` removes the archive at the end; `keep` keeps the data (and says so).
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -17,11 +18,10 @@ import type { Inventory } from '../inventory/types.js';
 import type { Event } from '../model/events.js';
 import { observeInstances } from '../observe/instances.js';
 import { planInstances } from '../plan/instance-plan.js';
-import { sleep } from '../poll.js';
 import type { WebServer } from '../server/web-server.js';
 import { lookupUser } from '../system/accounts.js';
-import { killAllOfUid } from '../system/kill-uid.js';
-import { listProcesses, startTimeMs } from '../system/processes.js';
+import { endAllOfUid } from '../system/kill-uid.js';
+import { startTimeMs } from '../system/processes.js';
 import { apacheUser } from '../apache/system-user.js';
 import { applyInstanceChanges } from './instances.js';
 import { accountComment } from '../inventory/run-as.js';
@@ -31,7 +31,8 @@ import { syncDir } from './atomic-write.js';
 export const releasedDirName = '.released';
 
 /** `django1-20261201T230501Z`: sorts by time, and names the group. */
-export const archiveName = (group: string, at: Date) => `${group}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+export const archiveName = (group: string, at: Date) =>
+  `${group}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 
 /** The account of a group that no other group shares, as root: only then may all its processes be ended. */
 async function dedicatedAccount(inventory: Inventory, group: string): Promise<{ uid: number; gid: number } | undefined> {
@@ -61,41 +62,41 @@ export async function releaseGroup(inventory: Inventory, groupName: string, opti
       archive = undefined; // nothing to move aside
     }
   }
-  events.push(...(await applyInstanceChanges(planInstances(inventory, await observeInstances(inventory)))));
-
+  const makeFreshDir = async () => {
+    events.push(...(await applyInstanceChanges(planInstances(inventory, await observeInstances(inventory)))));
+  };
   const observed = await options.server.observe();
   const account = await dedicatedAccount(inventory, groupName);
   let ended = 0;
   if (account) {
-    // Rounds, because Apache starts new daemons as the account meanwhile: those are the only
-    // processes of the account that may remain (children of the Apache parent, started since).
+    // Every process of the account is stopped (so none can touch the new directory or fork),
+    // the new, empty directory is made, then they are killed; Apache then starts fresh daemons.
     const parent = observed.server.running ? observed.server.pid : -1;
-    for (let round = 0; round < 20; round++) {
-      const leftovers = (await listProcesses()).filter(
-        (p) => p.uid === account.uid && !(p.ppid === parent && startTimeMs(p.startTicks) >= startedAt - 20),
-      );
-      if (leftovers.length === 0) break;
-      ended += leftovers.length;
-      await killAllOfUid(account.uid, account.gid);
-      await sleep(50);
+    const fresh = (p: { ppid: number; startTicks: number }) => p.ppid === parent && startTimeMs(p.startTicks) >= startedAt - 20;
+    const result = await endAllOfUid(account.uid, fresh, makeFreshDir);
+    ended = result.ended;
+    if (result.survivors.length > 0) {
+      throw new UserError(`processes of ${groupName}'s account survived its release: ${result.survivors.join(', ')}`, 'end them (kill -9), then run the command again');
     }
-    const survivors = (await listProcesses()).filter((p) => p.uid === account.uid && !(p.ppid === parent && startTimeMs(p.startTicks) >= startedAt - 20));
-    if (survivors.length > 0) throw new UserError(`processes of ${groupName}'s account survived its release: ${survivors.map((p) => p.pid).join(', ')}`, 'end them (kill -9), then run the command again');
-  } else if (observed.server.running) {
-    const restarted = await options.server.restartGroups([groupName], { timeoutMs: options.timeoutMs });
-    const failed = restarted.groups.find((g) => !g.done);
-    if (failed) throw new UserError(failed.problem ?? `${groupName} did not restart`, 'see Apache\'s error log, then run the command again');
+  } else {
+    await makeFreshDir();
+    if (observed.server.running) {
+      const restarted = await options.server.restartGroups([groupName], { timeoutMs: options.timeoutMs });
+      const failed = restarted.groups.find((g) => !g.done);
+      if (failed) throw new UserError(failed.problem ?? `${groupName} did not restart`, 'see Apache\'s error log, then run the command again');
+    }
   }
   if (observed.server.running && account) await options.server.waitForGroups([groupName], startedAt, options.timeoutMs);
-  if (archive !== undefined && inventory.site.onRelease === 'delete') {
-    await rm(archive, { recursive: true, force: true });
-  }
+  // Deleting walks the archive by name: only once no process of the tenant is left to swap a
+  // directory in it for a link (a shared account's processes live on: its archive is kept).
+  const deleted = archive !== undefined && inventory.site.onRelease === 'delete' && account !== undefined;
+  if (deleted) await rm(archive!, { recursive: true, force: true });
   await clearInUse(inventory, groupName);
   events.push({
     kind: 'released',
     group: groupName,
-    data: inventory.site.onRelease === 'keep' ? 'kept' : archive === undefined ? 'none' : inventory.site.onRelease === 'delete' ? 'deleted' : 'archived',
-    ...(archive !== undefined && inventory.site.onRelease === 'archive' ? { archive } : {}),
+    data: inventory.site.onRelease === 'keep' ? 'kept' : archive === undefined ? 'none' : deleted ? 'deleted' : 'archived',
+    ...(archive !== undefined && !deleted ? { archive } : {}),
     ended,
     sharedAccount: account === undefined,
     serving: observed.server.running,

@@ -13,7 +13,7 @@ import { writeFileAtomic } from '../apply/atomic-write.js';
 import { applyFileChanges } from '../apply/apply-files.js';
 import { ensureInstances } from '../apply/write-generated-files.js';
 import { releaseGroup } from '../apply/release.js';
-import { groupsInUse, markInUse } from '../apply/in-use.js';
+import { groupsInUse, markInUse, readInUse } from '../apply/in-use.js';
 import { credentialsOf } from '../credentials/for-inventory.js';
 import { fileEvent, type Event } from '../model/events.js';
 import type { FileChange } from '../model/files.js';
@@ -127,7 +127,11 @@ export async function addUser(
   if (existing) return resumeAdd(session, existing.group, request, options);
   let group = request.group;
   if (group !== undefined) requireGroup(inventory, group);
-  group ??= inventory.groups.find((g) => usersOf(inventory, g.name).length === 0)?.name;
+  // A group with no user that still carries an in-use mark was not released to the end (a crash,
+  // a failure): picked last, and released before anyone is added to it.
+  const inUse = await readInUse(inventory);
+  const empty = inventory.groups.filter((g) => usersOf(inventory, g.name).length === 0);
+  group ??= (empty.find((g) => !inUse.has(g.name)) ?? empty[0])?.name;
   if (group === undefined) {
     throw new UserError('every group already has a user', 'add a group to the inventory\'s pool (then `plexctl reconcile`), or name one with --group');
   }
@@ -136,6 +140,7 @@ export async function addUser(
   const next = session.validateEdit(text, `user "${request.user}"`);
   const files = await planFor(next);
   const usersBefore = usersOf(inventory, target).length;
+  const unfinishedRelease = usersBefore === 0 && inUse.has(target);
   const report: LifecycleReport = { steps: [] };
   report.steps = await runSteps([
     {
@@ -143,8 +148,9 @@ export async function addUser(
       run: async () => (await writeFileAtomic(session.file, text), [{ kind: 'inventory', change: 'set', user: request.user, group: target, file: session.file }]),
     },
     instanceStep(next),
+    releaseStep(inventory, () => (unfinishedRelease ? target : undefined), options),
     writeFilesStep('scripts', files.other),
-    restartStep(next, () => restartOnAdd(target, usersBefore, files.other), options, report),
+    restartStep(next, () => (unfinishedRelease ? restartOnMove(files.other) : restartOnAdd(target, usersBefore, files.other)), options, report),
     mapStep(next, files.map),
     passwordStep(next, request.user, request.password),
   ]);
