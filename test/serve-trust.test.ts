@@ -93,11 +93,16 @@ async function alive(child: ChildProcess): Promise<boolean> {
 }
 
 describe('serve trusts only its own state', () => {
+  const elsewheres: string[] = [];
+  after(async () => {
+    for (const d of elsewheres) await rm(d, { recursive: true, force: true });
+  });
   for (const [name, prepare, reason] of [
     ['owned by nobody', async (d: string) => { await mkdir(d, { mode: 0o755 }); await chown(d, nobody, nobody); }, /it is owned by uid 65534 \(nobody\), not by uid 0 \(root\) who runs plexctl/],
     ['of mode 0777', async (d: string) => { await mkdir(d); await chmod(d, 0o777); }, /it is writable by its group and by all users \(mode 0777\)/],
     ['a symlink to a directory of nobody', async (d: string) => {
       const elsewhere = await mkdtemp(join(tmpdir(), 'plexctl-elsewhere-'));
+      elsewheres.push(elsewhere);
       await chown(elsewhere, nobody, nobody);
       await symlink(elsewhere, d);
     }, /it is a symbolic link, where plexctl serve keeps its own directory/],
