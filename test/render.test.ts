@@ -3,7 +3,7 @@
  * After an intended change: UPDATE_FIXTURES=1 npm test, then review the diff.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -113,12 +113,16 @@ describe('render', () => {
   it('with auth: form, renders the operator\'s login template, and says which template failed', async () => {
     const inventory = await demoInventory();
     const dir = await mkdtemp(join(tmpdir(), 'plexctl-login-'));
-    const template = join(dir, 'login.ejs');
-    await writeFile(template, '<h1><%= realm %></h1><% if (failed) { %>bad<% } %><input name="<%= usernameField %>">');
-    inventory.apache = { ...inventory.apache, realm: 'a <b>', loginTemplate: template };
-    const pages = renderFiles(inventory).filter((f) => f.kind === 'login-page').map((f) => f.content);
-    assert.deepEqual(pages, ['<h1>a &lt;b&gt;</h1><input name="httpd_username">', '<h1>a &lt;b&gt;</h1>bad<input name="httpd_username">']);
-    inventory.apache = { ...inventory.apache, loginTemplate: join(dir, 'missing.ejs') };
-    assert.throws(() => renderFiles(inventory), /cannot read the login page template .*missing\.ejs \(ENOENT\)/);
+    try {
+      const template = join(dir, 'login.ejs');
+      await writeFile(template, '<h1><%= realm %></h1><% if (failed) { %>bad<% } %><input name="<%= usernameField %>">');
+      inventory.apache = { ...inventory.apache, realm: 'a <b>', loginTemplate: template };
+      const pages = renderFiles(inventory).filter((f) => f.kind === 'login-page').map((f) => f.content);
+      assert.deepEqual(pages, ['<h1>a &lt;b&gt;</h1><input name="httpd_username">', '<h1>a &lt;b&gt;</h1>bad<input name="httpd_username">']);
+      inventory.apache = { ...inventory.apache, loginTemplate: join(dir, 'missing.ejs') };
+      assert.throws(() => renderFiles(inventory), /cannot read the login page template .*missing\.ejs \(ENOENT\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
