@@ -22,9 +22,11 @@ import { command as status } from './commands/status.js';
 import { command as doctor } from './commands/doctor.js';
 import { command as schema } from './commands/schema.js';
 import { command as session } from './commands/session.js';
+import { command as manage } from './commands/manage.js';
+import { command as collectstatic } from './commands/collectstatic.js';
 
 /** Every command, in the order `plexctl --help` lists them. */
-export const commands: readonly AnyCommandModule[] = [validate, render, plan, serve, user, session, reconcile, restart, status, doctor, schema];
+export const commands: readonly AnyCommandModule[] = [validate, render, plan, serve, user, session, reconcile, restart, manage, collectstatic, status, doctor, schema];
 
 /** Adds `spec` (and its subcommands) under `parent`. */
 function define(parent: Command, spec: AnyCommandModule, context: CommandContext, setExit: (code: ExitCode) => void): void {
@@ -40,7 +42,7 @@ function define(parent: Command, spec: AnyCommandModule, context: CommandContext
   }
 }
 
-export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command {
+export function buildProgram(io: Io, setExit: (code: ExitCode) => void, argv: readonly string[] = []): Command {
   const program = new Command('plexctl')
     .description(
       'Serve many isolated instances of one Django site from one Apache: each logged-in user runs in ' +
@@ -63,6 +65,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
     get stdin() {
       return process.stdin;
     },
+    argv,
   };
   for (const spec of commands) define(program, spec, context, setExit);
   return program;
@@ -70,7 +73,7 @@ export function buildProgram(io: Io, setExit: (code: ExitCode) => void): Command
 
 export async function main(argv: string[], io: Io = processIo): Promise<ExitCode> {
   let code: ExitCode = ExitCode.ok;
-  const program = buildProgram(io, (c) => (code = c));
+  const program = buildProgram(io, (c) => (code = c), argv);
   try {
     await program.parseAsync(argv);
     return code;

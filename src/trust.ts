@@ -27,7 +27,7 @@ export function trustedPaths(inventory: Inventory): TrustedPath[] {
   const ctl = inventory.apache.ctl[0];
   if (ctl !== undefined && ctl.startsWith('/')) files.push(['apache.ctl', ctl]);
   for (const group of inventory.groups) {
-    const home = group.daemon['python-home'] ?? inventory.defaults['python-home'];
+    const home = group.pythonHome;
     if (typeof home === 'string') dirs.push([`python-home of ${group.name}`, home]);
   }
   const seen = new Set<string>();

@@ -592,7 +592,7 @@ describe('valid inventories', () => {
     const inventory = valid(readFileSync(demoFile, 'utf8'), demoFile);
     assert.equal(inventory.file, demoFile);
     assert.equal(inventory.dir, demoDir);
-    assert.deepEqual(inventory.site, { mount: '/', pythonPath: [`${demoDir}/site`], settingsModule: 'demo.settings', dataDir: `${demoDir}/data`, onRelease: 'archive' });
+    assert.deepEqual(inventory.site, { mount: '/', pythonPath: [`${demoDir}/site`], settingsModule: 'demo.settings', dataDir: `${demoDir}/data`, onRelease: 'archive', init: [], remoteUser: false });
     assert.equal(inventory.isolation, 'per-group');
     assert.deepEqual(inventory.apache, {
       confFile: `${demoDir}/build/plex.conf`,
@@ -610,7 +610,7 @@ describe('valid inventories', () => {
       tls: false,
     });
     assert.deepEqual(inventory.defaults, { processes: 1, threads: 5 });
-    const own = (name: string) => ({ runAs: { user: `plex-${name}`, group: `plex-${name}` }, dataDir: `${demoDir}/data/${name}` });
+    const own = (name: string) => ({ settingsModule: 'demo.settings', pythonPath: [`${demoDir}/site`], runAs: { user: `plex-${name}`, group: `plex-${name}` }, dataDir: `${demoDir}/data/${name}` });
     assert.deepEqual(inventory.groups, [
       { name: 'django1', env: [], settings: [['GREETING', 'hello from instance one']], daemon: { threads: 2 }, ...own('django1') },
       { name: 'django2', env: [], settings: [['GREETING', 'hello from instance two']], daemon: {}, ...own('django2') },
@@ -666,8 +666,8 @@ describe('valid inventories', () => {
   test('a group with a null body is allowed, and so are null env/settings/daemon', () => {
     const inventory = valid(doc(...HEAD, 'groups:', '  django3:', '  django4:', '    env:', '    settings:', '    daemon:', 'defaults:'));
     assert.deepEqual(inventory.groups, [
-      { name: 'django3', env: [], settings: [], daemon: {}, runAs: { user: 'plex-django3', group: 'plex-django3' }, dataDir: '/srv/plex/data/django3' },
-      { name: 'django4', env: [], settings: [], daemon: {}, runAs: { user: 'plex-django4', group: 'plex-django4' }, dataDir: '/srv/plex/data/django4' },
+      { name: 'django3', env: [], settings: [], settingsModule: 'demo.settings', pythonPath: [], daemon: {}, runAs: { user: 'plex-django3', group: 'plex-django3' }, dataDir: '/srv/plex/data/django3' },
+      { name: 'django4', env: [], settings: [], settingsModule: 'demo.settings', pythonPath: [], daemon: {}, runAs: { user: 'plex-django4', group: 'plex-django4' }, dataDir: '/srv/plex/data/django4' },
     ]);
   });
 
@@ -680,7 +680,38 @@ describe('valid inventories', () => {
     // Apache's own user only with isolation: shared (per-group isolation refuses it).
     const inventory = valid(doc(...HEAD, 'isolation: shared', 'defaults: {processes: 2, user: www-data}', 'groups:', '  g1:', '    env: {PORT: 8000, NAME: x}', '    daemon: {processes: 4, home: /srv/g1}'));
     assert.deepEqual(inventory.defaults, { processes: 2, user: 'www-data' });
-    assert.deepEqual(inventory.groups[0], { name: 'g1', env: [['PORT', '8000'], ['NAME', 'x']], settings: [], daemon: { processes: 4, home: '/srv/g1' }, runAs: { user: 'www-data', group: 'www-data' }, dataDir: '/srv/plex/data/g1' });
+    assert.deepEqual(inventory.groups[0], { name: 'g1', env: [['PORT', '8000'], ['NAME', 'x']], settings: [], settingsModule: 'demo.settings', pythonPath: [], daemon: { processes: 4, home: '/srv/g1' }, runAs: { user: 'www-data', group: 'www-data' }, dataDir: '/srv/plex/data/g1' });
+  });
+
+  test('defaults: daemon, env and settings for every group; a group\'s own keys win, whole values, in the default\'s place', () => {
+    const text = doc(...HEAD, 'defaults:', '  daemon: {processes: 2, threads: 4}', '  env: {A: one, B: two}', '  settings: {X: {k: 1}, Y: 2}', 'groups:', '  g1:', '    env: {B: own, C: three}', '    settings: {X: {j: 2}}', '    daemon: {threads: 9}', '  g2:');
+    const inventory = valid(text);
+    assert.deepEqual(inventory.defaults, { processes: 2, threads: 4 });
+    const [g1, g2] = inventory.groups;
+    assert.deepEqual(g1!.env, [['A', 'one'], ['B', 'own'], ['C', 'three']]);
+    assert.deepEqual(g1!.settings, [['X', new Map([['j', 2n]])], ['Y', 2n]]);
+    assert.deepEqual(g2!.env, [['A', 'one'], ['B', 'two']]);
+    assert.deepEqual(g2!.settings, [['X', new Map([['k', 1n]])], ['Y', 2n]]);
+    assert.deepEqual(validateInventoryText('/srv/plex/plex.yaml', text).notices, []);
+  });
+
+  test('the old flat defaults are still read, with a note saying how to update', () => {
+    const text = doc(...HEAD, 'defaults:', '  processes: 2', 'groups:', '  g1:');
+    const result = validateInventoryText('/srv/plex/plex.yaml', text);
+    assert.deepEqual(result.inventory?.defaults, { processes: 2 });
+    assert.equal(result.notices.length, 1);
+    assert.equal(result.notices[0]!.line, 7);
+    assert.match(result.notices[0]!.message, /old form.*under a "daemon:" key/);
+  });
+
+  test('a group can be another Django project: its own settings_module, python_path and python_home', () => {
+    const inventory = valid(doc('site:', '  settings_module: demo.settings', '  python_path: [site]', ...HEAD.slice(2), 'groups:', '  g1:', '    settings_module: other.settings', '    python_path: [/srv/other]', '    python_home: venvs/other', '  g2:'));
+    const [g1, g2] = inventory.groups;
+    assert.equal(g1!.settingsModule, 'other.settings');
+    assert.deepEqual(g1!.pythonPath, ['/srv/other']);
+    assert.equal(g1!.pythonHome, '/srv/plex/venvs/other');
+    assert.equal(g2!.settingsModule, 'demo.settings');
+    assert.equal(g2!.pythonHome, undefined);
   });
 
   test('groups, users, env and settings keep inventory order', () => {

@@ -198,7 +198,7 @@ export async function checkDjango(inventory: Pick<Inventory, 'defaults' | 'group
   const name = 'Django';
   const homes = new Set<string | undefined>();
   for (const group of inventory.groups) {
-    const home = group.daemon['python-home'] ?? inventory.defaults['python-home'];
+    const home = group.pythonHome;
     homes.add(home === undefined ? undefined : String(home));
   }
   const found: string[] = [];

@@ -26,6 +26,7 @@ import { apacheUser } from '../apache/system-user.js';
 import { applyInstanceChanges } from './instances.js';
 import { accountComment } from '../inventory/run-as.js';
 import { clearInUse } from './in-use.js';
+import { clearInitialised } from './management.js';
 import { syncDir } from './atomic-write.js';
 
 export const releasedDirName = '.released';
@@ -51,6 +52,9 @@ export async function releaseGroup(inventory: Inventory, groupName: string, opti
   const events: Event[] = [];
   let archive: string | undefined;
   if (inventory.site.onRelease !== 'keep') {
+    // The fresh directory needs site.init again: the mark goes first, so a crash after it
+    // never leaves a mark claiming a directory that was moved away.
+    await clearInitialised(inventory, groupName);
     const released = join(inventory.site.dataDir, releasedDirName);
     await mkdir(released, { recursive: true, mode: 0o700 });
     archive = join(released, archiveName(groupName, new Date(startedAt)));

@@ -17,6 +17,8 @@ export interface CommandContext {
   /** --lock-timeout, in milliseconds. */
   lockTimeoutMs(): number;
   stdin: NodeJS.ReadableStream;
+  /** The whole command line as given (for `manage`, whose own arguments follow "--"). */
+  argv: readonly string[];
 }
 
 export interface CommandArgument {

@@ -13,6 +13,7 @@ export function formatReconcilePlan(plan: ReconcilePlan, diff?: (change: FileCha
   }
   for (const b of plan.instances.blocked) lines.push(`! ${b.path} ${b.what}: move it away; plexctl will not use it`);
   for (const change of plan.files) lines.push(diff ? `${formatFileChange(change)}\n${diff(change).trimEnd()}` : formatFileChange(change));
+  for (const group of plan.init) lines.push(`+ initialise group ${group}: site.init, before anyone is routed to it`);
   for (const user of plan.removePasswords) lines.push(`- remove ${user} from user_file (not in the inventory)`);
   for (const group of plan.release) lines.push(`! release group ${group}: its last user left (data moved aside, its processes ended, fresh daemons)`);
   if (plan.graceful.length > 0) lines.push(`! graceful restart of Apache, which restarts EVERY group: ${plan.graceful.join('; ')}`);
@@ -53,5 +54,6 @@ export function planJson(plan: ReconcilePlan, withDiff: boolean) {
     strayDaemons: plan.strayDaemons,
     suspect: plan.suspect,
     release: plan.release,
+    init: plan.init,
   };
 }

@@ -41,17 +41,25 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
       `install them as root: ${aptGetLine}`,
     );
   }
-  // Rendering writes files: under the lock, like every other command that does.
-  await withSession(options.inventory, options.lockTimeoutMs, (session) => writeGeneratedFiles(session.inventory));
+  // Rendering writes files: under the lock, like every other command that does. New instances
+  // are initialised (site.init) before Apache starts, so nobody reaches one that is not ready.
+  const { initialiseWritten, initFailedError } = await import('../apply/management.js');
+  const { eventText } = await import('./words.js');
+  const init = await withSession(options.inventory, options.lockTimeoutMs, async (session) => {
+    await writeGeneratedFiles(session.inventory);
+    return initialiseWritten(session.inventory);
+  });
+  for (const event of init.events) io.out(`${eventText(event)}\n`);
   for (const warning of await warnings(inventory, paths.pidFile)) io.err(`warning: ${warning}\n`);
   const server = await startServer(paths, options.port, inventory.apache.confFile, process.getuid?.() === 0);
   io.out(
     `Serving ${inventory.file} at ${server.url} (Apache pid ${server.pid}, logs in ${paths.stateDir}/logs).\n` +
       inventory.users.map((u) => `  ${u.user} -> ${u.group}\n`).join(''),
   );
+  if (init.failed.length > 0) io.err(`error: ${initFailedError(init.failed, 'its users are answered 503').message}\n`);
   if (options.detach) {
     io.out('Stop it with: plexctl serve --stop\n');
-    return ExitCode.ok;
+    return init.failed.length > 0 ? ExitCode.failed : ExitCode.ok;
   }
   io.out('Press Ctrl-C to stop it.\n');
   await new Promise<void>((resolve) => {

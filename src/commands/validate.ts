@@ -12,11 +12,12 @@ export interface ValidateOptions {
 export async function validateCommand(options: ValidateOptions, io: Io): Promise<ExitCode> {
   // Reading and validating needs yaml and the inventory modules, nothing of rendering or Apache.
   const { validateInventoryFile } = await import('../inventory/load.js');
-  const { inventory, problems } = await validateInventoryFile(options.inventory);
+  const { inventory, problems, notices } = await validateInventoryFile(options.inventory);
   if (options.json) {
-    io.out(json({ valid: problems.length === 0, file: options.inventory, problems }));
+    io.out(json({ valid: problems.length === 0, file: options.inventory, problems, notices }));
   } else if (inventory) {
     io.out(`${options.inventory}: valid (${inventory.groups.length} groups, ${inventory.users.length} users)\n`);
+    io.err(notices.map((n) => `note: ${formatProblem(n)}\n`).join(''));
   } else {
     io.err(problems.map((p) => `${formatProblem(p)}\n`).join(''));
     io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was written.\n`);

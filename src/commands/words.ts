@@ -35,6 +35,8 @@ export function eventText(event: Event): string {
       const processes = event.sharedAccount ? 'daemons restarted (shared account: other processes not ended)' : `${event.ended} process${event.ended === 1 ? '' : 'es'} of its account ended`;
       return `released ${event.group}: ${data}; ${processes}; fresh daemons serve`;
     }
+    case 'initialised':
+      return `initialised ${event.group}: ${event.commands.join('; ')}`;
     case 'not-signalled':
       return `Apache is not running (${event.reason}): no process was signalled`;
   }

@@ -9,7 +9,8 @@ import { didYouMean } from './did-you-mean.js';
 import { quote } from './quote.js';
 import { apacheUser, leadingDashText, titleProblem } from '../apache/name-limits.js';
 import { accountNamePattern, runAsOf, type Isolation } from './run-as.js';
-import { settingsOf, userKeys } from './yaml-values.js';
+import { ownerKeyPath, settingsAt, userKeys, type ValuesOwner } from './yaml-values.js';
+import { daemonDefaultsOf, flatDaemonKeys } from './defaults.js';
 import { resolve } from 'node:path';
 import { parseDuration } from './duration.js';
 import { loginDirFor } from './login-dir.js';
@@ -86,15 +87,20 @@ function unrepresentable(value: unknown, path: KeyPath, depth = 0): SchemaIssue[
   return [{ path, at: 'value', message: 'is not a value plexctl can write as Python (use strings, numbers, booleans, lists and mappings)' }];
 }
 
+/** Every place env and settings are written: `defaults`, then each group. */
+function valueOwners(data: Data): { owner: ValuesOwner; raw: Record<string, unknown> }[] {
+  return [
+    { owner: 'defaults' as const, raw: asRecord(data.defaults) },
+    ...Object.entries(asRecord(data.groups)).map(([name, group]) => ({ owner: { group: name }, raw: asRecord(group) })),
+  ];
+}
+
 /** Env and settings values can be carried to Python exactly. */
 const valuesRepresentable: Rule = (data, doc) =>
-  Object.entries(asRecord(data.groups)).flatMap(([name, group]) => {
-    const g = asRecord(group);
-    return [
-      ...Object.entries(asRecord(g.env)).flatMap(([k, v]) => unrepresentable(v, ['groups', name, 'env', k])),
-      ...settingsOf(doc, name).flatMap(([k, v]) => unrepresentable(v, ['groups', name, 'settings', k])),
-    ];
-  });
+  valueOwners(data).flatMap(({ owner, raw }) => [
+    ...Object.entries(asRecord(raw.env)).flatMap(([k, v]) => unrepresentable(v, [...ownerKeyPath(owner, 'env'), k])),
+    ...settingsAt(doc, owner).flatMap(([k, v]) => unrepresentable(v, [...ownerKeyPath(owner, 'settings'), k])),
+  ]);
 
 /** A settings-mapping key (any scalar) as a key-path segment. */
 function pathSegment(key: unknown): string {
@@ -137,17 +143,66 @@ function pythonKeyCollisions(value: unknown, path: KeyPath): SchemaIssue[] {
 }
 
 const settingsKeysDistinctInPython: Rule = (data, doc) =>
-  Object.keys(asRecord(data.groups)).flatMap((name) =>
-    settingsOf(doc, name).flatMap(([k, v]) => pythonKeyCollisions(v, ['groups', name, 'settings', k])),
+  valueOwners(data).flatMap(({ owner }) =>
+    settingsAt(doc, owner).flatMap(([k, v]) => pythonKeyCollisions(v, [...ownerKeyPath(owner, 'settings'), k])),
   );
 
-/** DJANGO_SETTINGS_MODULE comes from site.settings_module; an env entry would be silently overridden. */
+/** DJANGO_SETTINGS_MODULE comes from settings_module; an env entry would be silently overridden. */
 const envLeavesSettingsModule: Rule = (data) =>
-  Object.entries(asRecord(data.groups)).flatMap(([name, group]) =>
-    Object.keys(asRecord(asRecord(group).env))
+  valueOwners(data).flatMap(({ owner, raw }) =>
+    Object.keys(asRecord(raw.env))
       .filter((k) => k === 'DJANGO_SETTINGS_MODULE')
-      .map((k) => ({ path: ['groups', name, 'env', k], at: 'key' as const, message: 'is set from site.settings_module; use that (or a settings override) instead' })),
+      .map((k) => ({ path: [...ownerKeyPath(owner, 'env'), k], at: 'key' as const, message: 'is set from settings_module (the site\'s or the group\'s); use that instead' })),
   );
+
+/** Settings that plexctl writes itself from site keys: set twice, one would silently lose. */
+const settingsLeftToSiteKeys: Rule = (data) => {
+  const site = asRecord(data.site);
+  const owned: [string, string][] = [
+    ...(site.database !== undefined ? [['DATABASES', 'site.database']] as [string, string][] : []),
+    ...(site.static !== undefined ? [['STATIC_URL', 'site.static'], ['STATIC_ROOT', 'site.static']] as [string, string][] : []),
+  ];
+  return valueOwners(data).flatMap(({ owner, raw }) =>
+    owned
+      .filter(([setting]) => setting in asRecord(raw.settings))
+      .map(([setting, key]) => ({ path: [...ownerKeyPath(owner, 'settings'), setting], at: 'key' as const, message: `is set by ${key}; remove one of the two` })),
+  );
+};
+
+/** `defaults` is either the old flat form or the one with daemon/env/settings, not both. */
+const defaultsOneForm: Rule = (data) => {
+  const defaults = asRecord(data.defaults);
+  if (!('daemon' in defaults)) return [];
+  return flatDaemonKeys(defaults).map((key) => ({
+    path: ['defaults', key],
+    at: 'key' as const,
+    message: 'is a daemon option written directly under defaults, beside defaults.daemon: move it into defaults.daemon',
+  }));
+};
+
+/** Static files are served beside the site, never where the login page or the site's own files are. */
+const staticApart: Rule = (data, _doc, dir) => {
+  const site = asRecord(data.site);
+  const staticFiles = asRecord(site.static);
+  const issues: SchemaIssue[] = [];
+  const apache = asRecord(data.apache);
+  if (typeof staticFiles.url === 'string' && apache.auth === 'form') {
+    const authPath = typeof apache.auth_path === 'string' ? apache.auth_path : '/_plex/';
+    if (staticFiles.url.startsWith(authPath) || authPath.startsWith(staticFiles.url)) {
+      issues.push({ path: ['site', 'static', 'url'], at: 'value', message: `must not overlap apache.auth_path (${authPath}), where the login page is` });
+    }
+  }
+  if (typeof staticFiles.dir === 'string') {
+    const path = resolve(dir, staticFiles.dir);
+    const inside = (p: string, parent: string) => p === parent || p.startsWith(`${parent}/`) || parent.startsWith(`${p}/`);
+    for (const [key, value] of [['apache.wsgi_dir', apache.wsgi_dir], ['site.data_dir', site.data_dir ?? 'data']] as const) {
+      if (typeof value === 'string' && inside(path, resolve(dir, value))) {
+        issues.push({ path: ['site', 'static', 'dir'], at: 'value', message: `must not be ${key} or inside or above it: Apache serves every file in it${site.static && asRecord(site.static).protected ? ' to logged-in users' : ' to anyone'}` });
+      }
+    }
+  }
+  return issues;
+};
 
 /**
  * conf_file, user_file and the generated files in wsgi_dir are different files: otherwise one
@@ -199,7 +254,8 @@ const userNamesNotOptions: Rule = (data) =>
  */
 const groupsRunApart: Rule = (data) => {
   const isolation: Isolation = data.isolation === 'shared' ? 'shared' : 'per-group';
-  const defaults = asRecord(data.defaults);
+  const defaults = daemonDefaultsOf(data.defaults);
+  const defaultsUserPath: KeyPath = 'daemon' in asRecord(data.defaults) && typeof asRecord(asRecord(data.defaults).daemon).user === 'string' ? ['defaults', 'daemon', 'user'] : ['defaults', 'user'];
   const issues: SchemaIssue[] = [];
   const seen = new Map<string, string>();
   for (const [name, group] of Object.entries(asRecord(data.groups))) {
@@ -209,7 +265,7 @@ const groupsRunApart: Rule = (data) => {
     const prefix = asRecord(data.site).account_prefix;
     const runAs = runAsOf(isolation, name, own, defaults, typeof prefix === 'string' ? prefix : undefined);
     if (runAs === undefined) continue;
-    const where: KeyPath = typeof own.user === 'string' ? ['groups', name, 'daemon', 'user'] : typeof defaults.user === 'string' ? ['defaults', 'user'] : ['groups', name];
+    const where: KeyPath = typeof own.user === 'string' ? ['groups', name, 'daemon', 'user'] : typeof defaults.user === 'string' ? defaultsUserPath : ['groups', name];
     const at = where.length === 2 && where[0] === 'groups' ? ('key' as const) : ('value' as const);
     if (runAs.user === 'root' || runAs.user === '0' || runAs.user === '#0') {
       issues.push({ path: where, at, message: 'a group must not run as root (mod_wsgi refuses it, and it would own the machine)' });
@@ -236,14 +292,13 @@ const groupsRunApart: Rule = (data) => {
 
 /** PLEXCTL_DATA_DIR is set by plexctl to the group's data directory. */
 const envLeavesDataDir: Rule = (data) =>
-  Object.entries(asRecord(data.groups)).flatMap(([name, group]) => [
-    ...Object.keys(asRecord(asRecord(group).env))
-      .filter((k) => k === 'PLEXCTL_DATA_DIR')
-      .map((k) => ({ path: ['groups', name, 'env', k], at: 'key' as const, message: 'is set by plexctl to the group\'s data directory (site.data_dir); set site.data_dir instead' })),
-    ...Object.keys(asRecord(asRecord(group).settings))
-      .filter((k) => k === 'PLEXCTL_DATA_DIR')
-      .map((k) => ({ path: ['groups', name, 'settings', k], at: 'key' as const, message: 'is set by plexctl to the group\'s data directory (site.data_dir); set site.data_dir instead' })),
-  ]);
+  valueOwners(data).flatMap(({ owner, raw }) =>
+    (['env', 'settings'] as const).flatMap((where) =>
+      Object.keys(asRecord(raw[where]))
+        .filter((k) => k === 'PLEXCTL_DATA_DIR')
+        .map((k) => ({ path: [...ownerKeyPath(owner, where), k], at: 'key' as const, message: 'is set by plexctl to the group\'s data directory (site.data_dir); set site.data_dir instead' })),
+    ),
+  );
 
 /**
  * With auth: form, the login directory is served to anyone (Alias): neither user_file nor
@@ -288,5 +343,8 @@ export const rules: Rule[] = [
   valuesRepresentable,
   settingsKeysDistinctInPython,
   envLeavesSettingsModule,
+  settingsLeftToSiteKeys,
+  defaultsOneForm,
+  staticApart,
   pathsApart,
 ];

@@ -83,33 +83,57 @@ const daemonOptions: Schema = {
   ),
 };
 
+const settingsModule: Schema = {
+  type: 'string',
+  description: 'DJANGO_SETTINGS_MODULE',
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$',
+  errorMessage: 'must be a dotted Python module name like "mysite.settings"',
+};
+const pythonPath: Schema = {
+  type: 'array',
+  items: plainText,
+  description: 'directories put on sys.path (relative to the inventory)',
+};
+const pythonHome: Schema = {
+  ...apacheText,
+  description: 'a virtualenv the daemons run in (mod_wsgi\'s python-home; made with the python3 mod_wsgi is built for), also used by plexctl manage',
+};
+
+/** os.environ entries and settings-module attributes: for one group, or (under defaults) for all. */
+const valueMaps = (whose: string): Record<string, Schema> => ({
+  env: {
+    type: ['object', 'null'],
+    description: `os.environ entries set ${whose} before the site loads`,
+    propertyNames: {
+      type: 'string',
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      errorMessage: 'an environment variable name has only letters, digits and "_", and does not start with a digit',
+    },
+    additionalProperties: {
+      type: ['string', 'number'],
+      pattern: '^[^\\u0000]*$',
+      errorMessage: 'an environment value cannot contain a NUL character (the OS cannot carry it)',
+    },
+  },
+  settings: {
+    type: ['object', 'null'],
+    description: `attributes set on the Django settings module ${whose}`,
+    propertyNames: {
+      type: 'string',
+      pattern: '^[A-Z][A-Z0-9_]*$',
+      errorMessage: 'Django only reads UPPER_CASE settings',
+    },
+  },
+});
+
 const groupSchema: Schema = {
   type: ['object', 'null'],
   additionalProperties: false,
   properties: {
-    env: {
-      type: ['object', 'null'],
-      description: 'os.environ entries set in this group before the site loads',
-      propertyNames: {
-        type: 'string',
-        pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
-        errorMessage: 'an environment variable name has only letters, digits and "_", and does not start with a digit',
-      },
-      additionalProperties: {
-        type: ['string', 'number'],
-        pattern: '^[^\\u0000]*$',
-        errorMessage: 'an environment value cannot contain a NUL character (the OS cannot carry it)',
-      },
-    },
-    settings: {
-      type: ['object', 'null'],
-      description: 'attributes set on the Django settings module in this group',
-      propertyNames: {
-        type: 'string',
-        pattern: '^[A-Z][A-Z0-9_]*$',
-        errorMessage: 'Django only reads UPPER_CASE settings',
-      },
-    },
+    settings_module: { ...settingsModule, description: 'this group\'s DJANGO_SETTINGS_MODULE (another Django project behind the same URL); default site.settings_module' },
+    python_path: { ...pythonPath, description: 'this group\'s sys.path directories, instead of site.python_path (relative to the inventory)' },
+    python_home: pythonHome,
+    ...valueMaps('in this group (over defaults.env / defaults.settings)'),
     daemon: daemonOptions,
   },
 };
@@ -140,12 +164,7 @@ export const inventorySchema: Schema = {
           pattern: '^/([A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*)?$',
           errorMessage: 'must be "/" or a path like "/app" (letters, digits, "._~-"; no trailing slash)',
         },
-        python_path: {
-          type: 'array',
-          items: plainText,
-          default: [],
-          description: 'directories put on sys.path in every group (relative to the inventory)',
-        },
+        python_path: { ...pythonPath, default: [], description: 'directories put on sys.path in every group (relative to the inventory)' },
         data_dir: path('each group gets DATA_DIR/GROUP/, owned by its user, mode 0700 (PLEXCTL_DATA_DIR); default data'),
         account_prefix: {
           type: 'string',
@@ -159,11 +178,37 @@ export const inventorySchema: Schema = {
           default: 'archive',
           description: 'when a group loses its last user: its data directory is moved to DATA_DIR/.released/ (archive), deleted, or kept for the next tenant (keep: NOT a fresh instance)',
         },
-        settings_module: {
-          type: 'string',
-          description: 'DJANGO_SETTINGS_MODULE',
-          pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$',
-          errorMessage: 'must be a dotted Python module name like "mysite.settings"',
+        settings_module: settingsModule,
+        python_home: { ...pythonHome, description: 'a virtualenv every group runs in unless it names its own (mod_wsgi\'s python-home)' },
+        database: {
+          enum: ['sqlite'],
+          description: 'sqlite: every instance\'s DATABASES["default"] is a SQLite file in its data directory (DATA_DIR/GROUP/db.sqlite3), with no edit to settings.py',
+        },
+        init: {
+          type: 'array',
+          description: 'management commands run, as `plexctl manage` runs them, on a new instance (never served, or just released) before any user is routed to it, e.g. [[migrate, --noinput]]',
+          items: { type: 'array', minItems: 1, items: { ...plainText, pattern: '^[^\\u0000-\\u001f\\u007f]+$' } },
+        },
+        static: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url', 'dir'],
+          description: 'static files (collectstatic\'s STATIC_ROOT) that Apache serves itself, never through a daemon',
+          properties: {
+            url: {
+              type: 'string',
+              pattern: '^/([A-Za-z0-9._~-]+/)+$',
+              errorMessage: 'must be a URL path like "/static/": starts and ends with "/", letters, digits and "._~-" between',
+              description: 'STATIC_URL, where Apache serves dir',
+            },
+            dir: path('STATIC_ROOT: `plexctl collectstatic` fills it (relative to the inventory)'),
+            protected: { type: 'boolean', default: false, description: 'true: only logged-in users get the files (default: public, as static files usually are)' },
+          },
+        },
+        remote_user: {
+          type: 'boolean',
+          default: false,
+          description: 'add Django\'s RemoteUserMiddleware and RemoteUserBackend to every instance: the Apache login is the Django login (the user is created in that instance\'s database on first request)',
         },
       },
     },
@@ -250,7 +295,16 @@ export const inventorySchema: Schema = {
         },
       },
     },
-    defaults: { ...daemonOptions, description: 'WSGIDaemonProcess options for every group' },
+    defaults: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      description: 'what every group gets unless it says otherwise: daemon (WSGIDaemonProcess options), env and settings. The old form, daemon options directly here, is still read.',
+      properties: {
+        daemon: { ...daemonOptions, description: 'WSGIDaemonProcess options for every group (a group\'s daemon: overrides them one by one)' },
+        ...valueMaps('in every group'),
+        ...daemonOptions.properties,
+      },
+    },
     groups: {
       type: 'object',
       minProperties: 1,

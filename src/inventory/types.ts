@@ -19,10 +19,16 @@ export type DaemonOptions = Record<string, string | number>;
 
 export interface Group {
   name: string;
-  /** os.environ entries, in inventory order. */
+  /** os.environ entries, in inventory order: `defaults.env`, then the group's own (which win). */
   env: [string, string][];
-  /** Settings-module attributes, in inventory order. */
+  /** Settings-module attributes: `defaults.settings`, then the group's own (a key's whole value wins). */
   settings: [string, SettingValue][];
+  /** DJANGO_SETTINGS_MODULE: the group's own, else site.settings_module. */
+  settingsModule: string;
+  /** Directories put first on sys.path: the group's own python_path, else the site's. */
+  pythonPath: string[];
+  /** A virtualenv for this group's daemons (mod_wsgi's python-home), if any. */
+  pythonHome?: string;
   /** This group's own options (merged over `defaults` when rendered). */
   daemon: DaemonOptions;
   /** The account its daemons run as; undefined: Apache's own user (only under `isolation: shared`). */
@@ -50,6 +56,14 @@ export interface Inventory {
     settingsModule: string;
     dataDir: string;
     onRelease: 'archive' | 'delete' | 'keep';
+    /** `sqlite`: each instance's DATABASES['default'] is `<its data dir>/db.sqlite3`. */
+    database?: 'sqlite';
+    /** Management commands (argv after manage.py) run, in order, on a new instance before it is routed to. */
+    init: string[][];
+    /** Static files Apache serves itself at `url` from `dir` (absolute). */
+    static?: { url: string; dir: string; protected: boolean };
+    /** Django's RemoteUserMiddleware and RemoteUserBackend in every instance: the Apache login is the Django login. */
+    remoteUser: boolean;
   };
   apache: {
     confFile: string;
@@ -70,6 +84,7 @@ export interface Inventory {
     session: { maxAge: number; idleUpdate: number };
     tls: boolean;
   };
+  /** WSGIDaemonProcess options for every group (`defaults.daemon`, or the old flat form). */
   defaults: DaemonOptions;
   /** In inventory order. */
   groups: Group[];

@@ -11,7 +11,8 @@ import type { DaemonOptions, Inventory, RestartSignal } from './types.js';
 import { runAsOf, type Isolation } from './run-as.js';
 
 const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
-import { envOf, settingsOf, usersOf } from './yaml-values.js';
+import { envAt, settingsAt, usersOf } from './yaml-values.js';
+import { daemonDefaultsOf, flatDaemonKeys, mergeEntries } from './defaults.js';
 import { durationSeconds } from './duration.js';
 
 /**
@@ -38,11 +39,13 @@ export interface Validation {
   parsed: ParsedYaml;
   inventory?: Inventory;
   problems: Problem[];
+  /** What is accepted but should be updated (an old form), located like problems. */
+  notices: Problem[];
 }
 
 export function validateInventoryText(file: string, text: string): Validation {
   const parsed = parseYaml(file, text);
-  if (parsed.data === undefined) return { parsed, problems: parsed.problems };
+  if (parsed.data === undefined) return { parsed, problems: parsed.problems, notices: [] };
   const schemaIssues = checkSchema(parsed.data, inventorySchema);
   // Rules tolerate data the schema refused, so every problem is reported in one run.
   const data = parsed.data;
@@ -62,18 +65,39 @@ export function validateInventoryText(file: string, text: string): Validation {
     const more = problems.length - maxProblems;
     problems.splice(maxProblems, more, { file, line: problems[maxProblems]!.line, col: problems[maxProblems]!.col, path: '(document)', message: `and ${more} more problems` });
   }
-  if (problems.length > 0) return { parsed, problems };
-  return { parsed, problems, inventory: toInventory(file, parsed.data as RawInventory, parsed.doc) };
+  if (problems.length > 0) return { parsed, problems, notices: [] };
+  const flat = flatDaemonKeys((data as Record<string, unknown>).defaults);
+  const notices = flat.length === 0 ? [] : [locate({
+    path: ['defaults'],
+    at: 'key',
+    message: `daemon options directly under defaults (${flat.join(', ')}) are the old form, still read; to update, indent them under a "daemon:" key of defaults`,
+  })];
+  return { parsed, problems, notices, inventory: toInventory(file, parsed.data as RawInventory, parsed.doc) };
 }
 
 interface RawGroup {
+  settings_module?: string;
+  python_path?: string[];
+  python_home?: string;
   env?: Record<string, unknown> | null;
   settings?: Record<string, unknown> | null;
   daemon?: Record<string, unknown> | null;
 }
 interface RawInventory {
   isolation?: Isolation;
-  site: { mount?: string; python_path?: string[]; settings_module: string; data_dir?: string; on_release?: 'archive' | 'delete' | 'keep'; account_prefix?: string };
+  site: {
+    mount?: string;
+    python_path?: string[];
+    python_home?: string;
+    settings_module: string;
+    data_dir?: string;
+    on_release?: 'archive' | 'delete' | 'keep';
+    account_prefix?: string;
+    database?: 'sqlite';
+    init?: string[][];
+    static?: { url: string; dir: string; protected?: boolean };
+    remote_user?: boolean;
+  };
   apache: {
     conf_file: string;
     wsgi_dir: string;
@@ -111,16 +135,28 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
   const ctl = raw.apache.ctl ?? debianCtl;
   const isolation = raw.isolation ?? 'per-group';
   const dataDir = abs(raw.site.data_dir ?? 'data');
+  const daemonDefaults = daemonDefaultsOf(raw.defaults);
+  const sitePythonPath = (raw.site.python_path ?? []).map(abs);
+  const defaultEnv = envAt(doc, 'defaults');
+  const defaultSettings = settingsAt(doc, 'defaults');
+  const pythonHomeOf = (group: RawGroup | null) => {
+    const home = group?.python_home ?? group?.daemon?.['python-home'] ?? raw.site.python_home ?? daemonDefaults['python-home'];
+    return typeof home === 'string' ? abs(home) : undefined;
+  };
   return {
     file,
     dir,
     isolation,
     site: {
       mount: raw.site.mount ?? '/',
-      pythonPath: (raw.site.python_path ?? []).map(abs),
+      pythonPath: sitePythonPath,
       settingsModule: raw.site.settings_module,
       dataDir,
       onRelease: raw.site.on_release ?? 'archive',
+      ...optional('database', raw.site.database),
+      init: raw.site.init ?? [],
+      ...optional('static', raw.site.static && { url: raw.site.static.url, dir: abs(raw.site.static.dir), protected: raw.site.static.protected ?? false }),
+      remoteUser: raw.site.remote_user ?? false,
     },
     apache: {
       confFile: abs(raw.apache.conf_file),
@@ -142,13 +178,16 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       },
       tls: raw.apache.tls ?? false,
     },
-    defaults: daemonOptions(raw.defaults),
+    defaults: daemonOptions(daemonDefaults),
     groups: Object.entries(raw.groups).map(([name, group]) => ({
       name,
-      env: envOf(doc, name),
-      settings: settingsOf(doc, name),
+      env: mergeEntries(defaultEnv, envAt(doc, { group: name })),
+      settings: mergeEntries(defaultSettings, settingsAt(doc, { group: name })),
+      settingsModule: group?.settings_module ?? raw.site.settings_module,
+      pythonPath: group?.python_path ? group.python_path.map(abs) : sitePythonPath,
+      ...optional('pythonHome', pythonHomeOf(group)),
       daemon: daemonOptions(group?.daemon),
-      ...optional('runAs', runAsOf(isolation, name, group?.daemon ?? undefined, raw.defaults ?? undefined, raw.site.account_prefix)),
+      ...optional('runAs', runAsOf(isolation, name, group?.daemon ?? undefined, daemonDefaults, raw.site.account_prefix)),
       dataDir: join(dataDir, name),
     })),
     users: usersOf(doc),

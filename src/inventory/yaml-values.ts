@@ -39,8 +39,17 @@ function mapPairs(doc: Document, path: string[]): Pair[] {
   return isMap(node) ? (node.items as Pair[]) : [];
 }
 
+/** Where a mapping of env or settings lives: a group's own, or `defaults` (for every group). */
+export type ValuesOwner = { group: string } | 'defaults';
+const ownerPath = (owner: ValuesOwner): string[] => (owner === 'defaults' ? ['defaults'] : ['groups', owner.group]);
+export const ownerKeyPath = (owner: ValuesOwner, key: 'env' | 'settings'): string[] => [...ownerPath(owner), key];
+
 export function settingsOf(doc: Document, group: string): [string, SettingValue][] {
-  return mapPairs(doc, ['groups', group, 'settings']).map((pair) => {
+  return settingsAt(doc, { group });
+}
+
+export function settingsAt(doc: Document, owner: ValuesOwner): [string, SettingValue][] {
+  return mapPairs(doc, ownerKeyPath(owner, 'settings')).map((pair) => {
     const value = pair.value;
     const js = value !== null && typeof value === 'object' && 'toJS' in value
       ? (value as { toJS(doc: Document, o: object): unknown }).toJS(doc, { mapAsMap: true, maxAliasCount })
@@ -50,7 +59,11 @@ export function settingsOf(doc: Document, group: string): [string, SettingValue]
 }
 
 export function envOf(doc: Document, group: string): [string, string][] {
-  return mapPairs(doc, ['groups', group, 'env']).map((pair) => {
+  return envAt(doc, { group });
+}
+
+export function envAt(doc: Document, owner: ValuesOwner): [string, string][] {
+  return mapPairs(doc, ownerKeyPath(owner, 'env')).map((pair) => {
     const value = deref(doc, pair.value);
     const text = isScalar(value) ? (typeof value.value === 'string' ? value.value : (value.source ?? String(value.value))) : '';
     return [keyText(pair.key, doc), text];

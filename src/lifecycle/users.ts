@@ -25,6 +25,7 @@ import type { Session } from '../session.js';
 import { setPassword } from './passwords.js';
 import { restartOnAdd, restartOnMove, restartOnRemove, restartOnResume } from './restart-decisions.js';
 import { runSteps, type Step, type StepResult } from './steps.js';
+import { groupsToInitialise, initFailedError, initialiseGroups } from '../apply/management.js';
 
 export interface LifecycleReport {
   steps: StepResult[];
@@ -61,6 +62,19 @@ function instanceStep(inventory: Inventory): Step {
     run: async () => {
       const events = await ensureInstances(inventory);
       return events.length === 0 ? false : events;
+    },
+  };
+}
+
+/** A new instance (never initialised, or released) runs site.init before the map routes anyone to it. */
+function initStep(inventory: Inventory, group: string): Step {
+  return {
+    name: 'init',
+    run: async () => {
+      if (!(await groupsToInitialise(inventory)).includes(group)) return false;
+      const result = await initialiseGroups(inventory, [group]);
+      if (result.failed.length > 0) throw initFailedError(result.failed, 'the user is in the inventory but not routed to it');
+      return result.events;
     },
   };
 }
@@ -151,6 +165,7 @@ export async function addUser(
     releaseStep(inventory, () => (unfinishedRelease ? target : undefined), options),
     writeFilesStep('scripts', files.other),
     restartStep(next, () => (unfinishedRelease ? restartOnMove(files.other) : restartOnAdd(target, usersBefore, files.other)), options, report),
+    initStep(next, target),
     mapStep(next, files.map),
     passwordStep(next, request.user, request.password),
   ]);
@@ -183,6 +198,7 @@ async function resumeAdd(
     writeFilesStep('scripts', files.other),
     // The earlier add may have stopped before its restart; a fresh tenant still gets a fresh process.
     restartStep(inventory, () => restartOnResume(group, mapped, usersInGroup), options, report),
+    initStep(inventory, group),
     mapStep(inventory, files.map),
     passwordStep(inventory, request.user, hasPassword ? undefined : request.password),
   ]);
@@ -234,6 +250,7 @@ export async function moveUser(session: Session, user: string, group: string, op
     instanceStep(next),
     writeFilesStep('scripts', files.other),
     restartStep(next, () => restartOnMove(files.other).filter((g) => g !== from || !leftEmpty), options, report),
+    initStep(next, group),
     mapStep(next, files.map),
     // After the map: the user now lands in the new group, and the old one may be left empty.
     releaseStep(next, () => (leftEmpty ? from : undefined), options),

@@ -23,6 +23,8 @@ export type Event =
    * there was none; `ended` processes of its account; a shared account only had its daemons restarted.
    */
   | { kind: 'released'; group: string; data: 'archived' | 'deleted' | 'kept' | 'none'; archive?: string; ended: number; sharedAccount: boolean; serving: boolean; notRunning?: string }
+  /** A new instance's `site.init` commands all ran (it is routed to from now on). */
+  | { kind: 'initialised'; group: string; commands: string[] }
   /** Nothing was signalled, because the server is not running. */
   | { kind: 'not-signalled'; reason: string };
 

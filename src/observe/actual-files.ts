@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import type { ActualFiles, DesiredFile, FileChange } from '../model/files.js';
 import { planFiles } from '../plan/file-plan.js';
-import { descriptorOf, generatedFiles, renderFiles } from '../render/generated-files.js';
+import { descriptorOf, generatedFiles, renderFiles, type RenderOptions } from '../render/generated-files.js';
 import { isOwnedContent, marker } from '../render/files.js';
 import { UserError } from '../errors.js';
 import { groupIdsByName } from '../system/accounts.js';
@@ -74,8 +74,8 @@ export function underOutDir(files: DesiredFile[], outDir: string): { files: Desi
 }
 
 /** Desired files against the disk: the file plan every command uses (render, plan, reconcile, status, user). */
-export async function desiredAgainstDisk(inventory: Inventory, outDir?: string): Promise<FileChange[]> {
-  let files = renderFiles(inventory);
+export async function desiredAgainstDisk(inventory: Inventory, outDir?: string, options?: RenderOptions): Promise<FileChange[]> {
+  let files = renderFiles(inventory, options);
   let wsgiDir = inventory.apache.wsgiDir;
   if (outDir !== undefined) ({ files, wsgiDir } = underOutDir(files, outDir));
   return planFiles(files, await readActualFiles(files, wsgiDir, marker(inventory)));

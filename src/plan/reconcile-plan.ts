@@ -26,12 +26,14 @@ export interface ReconcilePlan {
   strayDaemons: string[];
   /** Groups the map on disk routes users to and the inventory no longer does: released after the map is written. */
   release: string[];
+  /** New instances whose `site.init` has not run yet: initialised before the map routes anyone to them. */
+  init: string[];
   /** Processes whose title and account disagree: a note, never a reason to restart anything. */
   suspect: NonNullable<LiveState['suspect']>;
 }
 
 export function isPending(plan: ReconcilePlan): boolean {
-  return isInstancePending(plan.instances) || plan.release.length > 0 || plan.files.length > 0 || plan.removePasswords.length > 0 || plan.graceful.length > 0 || plan.restart.length > 0;
+  return isInstancePending(plan.instances) || plan.init.length > 0 || plan.release.length > 0 || plan.files.length > 0 || plan.removePasswords.length > 0 || plan.graceful.length > 0 || plan.restart.length > 0;
 }
 
 /** `its settings script changes`, `the site script changed after its daemons started`. */
@@ -49,6 +51,8 @@ export function planReconcile(
   instances: InstanceChanges = { accounts: [], dirs: [], blocked: [], foreign: [] },
   /** The groups that have had a tenant since their last release (the map on disk, plexctl's in-use marks). */
   mappedOnDisk: Set<string> = new Set(),
+  /** Groups whose instance has not been initialised (site.init) since it was made or released. */
+  uninitialised: string[] = [],
 ): ReconcilePlan {
   const inUse = new Set(inventory.users.map((u) => u.group));
   const inventoryUsers = new Set(inventory.users.map((u) => u.user));
@@ -63,6 +67,7 @@ export function planReconcile(
     missingDaemons: [],
     strayDaemons: live.stray.map((s) => s.group),
     suspect: live.suspect ?? [],
+    init: uninitialised,
     release: inventory.groups.filter((g) => mappedOnDisk.has(g.name) && !inUse.has(g.name)).map((g) => g.name),
   };
   if (!live.server.running) return plan;

@@ -23,6 +23,8 @@ import { mappedGroups } from '../render/procmap.js';
 import { releaseGroup } from '../apply/release.js';
 import { groupsInUse, markInUse, readInUse } from '../apply/in-use.js';
 import type { WebServer } from '../server/web-server.js';
+import { groupsToInitialise, initFailedError, initialiseGroups } from '../apply/management.js';
+import { desiredAgainstDisk } from '../observe/actual-files.js';
 
 export interface ReconcileOptions {
   dryRun: boolean;
@@ -47,7 +49,7 @@ export async function computePlan(inventory: Inventory, server: WebServer = webS
   ]);
   const map = actual.contents.get(generatedPaths(inventory).procmap) ?? '';
   const hadTenants = new Set([...mappedGroups(map), ...(await readInUse(inventory))]);
-  return planReconcile(inventory, desired, planFiles(desired, actual), live, planInstances(inventory, instances), hadTenants);
+  return planReconcile(inventory, desired, planFiles(desired, actual), live, planInstances(inventory, instances), hadTenants, await groupsToInitialise(inventory));
 }
 
 export async function reconcile(inventory: Inventory, options: ReconcileOptions, emit: Emit): Promise<ReconcilePlan> {
@@ -90,13 +92,28 @@ export async function reconcile(inventory: Inventory, options: ReconcileOptions,
       emit({ kind: 'restarted', group: r.group, oldPids: r.oldPids, newPids: r.newPids, ...(reason !== undefined ? { reason } : {}) });
     }
   }
-  await writeFiles(map, emit);
-  await markInUse(inventory, groupsInUse(inventory));
+  // New instances are initialised before the map routes anyone to them; the users of one whose
+  // init failed are routed to a 503 instead, until a later run completes it.
+  const init = await initialiseGroups(inventory, plan.init);
+  for (const event of init.events) emit(event);
+  const failed = new Set(init.failed.map((f) => f.group));
+  await writeFiles(failed.size === 0 ? map : await routingChanges(inventory, failed), emit);
+  await markInUse(inventory, groupsInUse(inventory).filter((g) => !failed.has(g)));
   // The map no longer routes anyone to these: their last users were removed by hand.
   for (const group of plan.release) {
     for (const event of await releaseGroup(inventory, group, { server, timeoutMs: options.timeoutMs })) emit(event);
   }
+  // Ready for the next tenant: a released group is initialised again on its fresh data directory.
+  const again = plan.release.length > 0 ? await initialiseGroups(inventory, plan.release.filter((g) => !failed.has(g) && inventory.site.init.length > 0)) : { events: [], failed: [] };
+  for (const event of again.events) emit(event);
+  const allFailed = [...init.failed, ...again.failed];
+  if (allFailed.length > 0) throw initFailedError(allFailed, 'its users are answered 503 (not routed to it)');
   return plan;
+}
+
+/** The map's changes with the users of `unready` groups sent to a 503 instead of their group. */
+async function routingChanges(inventory: Inventory, unready: ReadonlySet<string>): Promise<FileChange[]> {
+  return (await desiredAgainstDisk(inventory, undefined, { unready })).filter((c) => isRoutingKind(c.kind));
 }
 
 async function writeFiles(changes: FileChange[], emit: Emit): Promise<void> {

@@ -17,7 +17,16 @@ import { isUsableSessionKeyFile } from './session-key.js';
 import { apacheUser } from '../apache/system-user.js';
 
 /** What every descriptor's render gets: the inventory's paths, its marker line, its groups with their merged daemon options. */
+export interface RenderOptions {
+  /** Groups whose instance is not ready (its site.init failed): their users are answered 503. */
+  unready?: ReadonlySet<string>;
+}
+
+/** The map's value for a user whose group is not ready; the fragment answers it 503. */
+export const unreadyRoute = '-UNREADY-';
+
 export interface RenderContext {
+  unready: ReadonlySet<string>;
   paths: GeneratedPaths;
   marker: string;
   groups: (Inventory['groups'][number] & { script: string; options: [string, string | number][] })[];
@@ -108,8 +117,10 @@ export function byteOrder(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-export function renderProcmap(inventory: Inventory): string {
-  const users = [...inventory.users].sort((a, b) => byteOrder(a.user, b.user));
+export function renderProcmap(inventory: Inventory, unready: ReadonlySet<string> = new Set()): string {
+  const users = [...inventory.users]
+    .sort((a, b) => byteOrder(a.user, b.user))
+    .map((u) => (unready.has(u.group) ? { user: u.user, group: unreadyRoute } : u));
   return renderTemplate('procmap.txt', { marker: marker(inventory), users });
 }
 
@@ -140,6 +151,8 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
           credentials: credentialsOf(inventory).webServerConfig(),
           auth: inventory.apache.auth,
           form: formLogin(inventory),
+          staticFiles: inventory.site.static,
+          unreadyRoute,
         }),
       },
     ],
@@ -217,8 +230,11 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
           ...helpers,
           marker,
           group,
-          pythonPath: inventory.site.pythonPath,
-          settingsModule: inventory.site.settingsModule,
+          pythonPath: group.pythonPath,
+          settingsModule: group.settingsModule,
+          database: inventory.site.database,
+          staticFiles: inventory.site.static,
+          remoteUser: inventory.site.remoteUser,
         }),
       })),
     owned: {
@@ -237,7 +253,7 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     writer: 'text',
     freshMtime: true,
     outSubdir: 'wsgi',
-    render: (inventory, { paths }) => [{ path: paths.procmap, kind: 'procmap', content: renderProcmap(inventory) }],
+    render: (inventory, { paths, unready }) => [{ path: paths.procmap, kind: 'procmap', content: renderProcmap(inventory, unready) }],
   },
   {
     kind: 'procmap-dbm',
@@ -250,9 +266,9 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     freshMtime: true,
     outSubdir: 'wsgi',
     // Its path is the sha256 file beside the DBM (a DBM cannot be compared as text); the DBM is built from dbmSource.
-    render: (inventory, { paths }) => {
+    render: (inventory, { paths, unready }) => {
       if (inventory.apache.map !== 'dbm') return [];
-      const procmap = renderProcmap(inventory);
+      const procmap = renderProcmap(inventory, unready);
       return [{ path: paths.procmapDbmSource, kind: 'procmap-dbm', content: `${sha256(procmap)}  ${procmapName}\n`, dbmSource: procmap }];
     },
     // Left from `map: dbm` after a switch back to txt (its content is a hash line, not marked).
@@ -270,9 +286,10 @@ export function descriptorOf(kind: FileKind): GeneratedFileKind {
 export const isRoutingKind = (kind: FileKind) => descriptorOf(kind).effect === 'none';
 
 /** The inventory's full set of generated files, in table order (planFiles sorts them into write order). */
-export function renderFiles(inventory: Inventory): DesiredFile[] {
+export function renderFiles(inventory: Inventory, options: RenderOptions = {}): DesiredFile[] {
   const paths = generatedPaths(inventory);
   const context: RenderContext = {
+    unready: options.unready ?? new Set(),
     paths,
     marker: marker(inventory),
     groups: inventory.groups.map((group) => ({
@@ -284,6 +301,7 @@ export function renderFiles(inventory: Inventory): DesiredFile[] {
         home: group.dataDir,
         ...inventory.defaults,
         ...group.daemon,
+        ...(group.pythonHome !== undefined ? { 'python-home': group.pythonHome } : {}),
         ...(group.runAs ? { user: group.runAs.user, group: group.runAs.group } : {}),
       }).sort(([a], [b]) => byteOrder(a, b)),
     })),
