@@ -43,6 +43,14 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
   }
   // Rendering writes files: under the lock, like every other command that does.
   await withSession(options.inventory, options.lockTimeoutMs, (session) => writeGeneratedFiles(session.inventory));
+  if (process.getuid?.() === 0) {
+    // The accounts exist now: every one of them, and Apache's user, must reach the site, or every request fails.
+    const { checkSiteAccess } = await import('../apache/doctor-checks.js');
+    const access = await checkSiteAccess(inventory);
+    if (access.status === 'FAIL') {
+      throw new UserError(`not started: every request would fail (403 or 500): ${access.detail}`, `${access.hint}; then run plexctl serve again`);
+    }
+  }
   for (const warning of await warnings(inventory, paths.pidFile)) io.err(`warning: ${warning}\n`);
   const server = await startServer(paths, options.port, inventory.apache.confFile, process.getuid?.() === 0);
   io.out(
