@@ -227,7 +227,8 @@ export async function moveUser(session: Session, user: string, group: string, op
   if (from === group) {
     // Nothing to move; an earlier move cut short after the inventory still gets its map.
     const files = await planFor(session.inventory);
-    return { already: { user, group }, steps: await runSteps([mapStep(session.inventory, files.map)]) };
+    const map: Step = files.map.length > 0 ? mapStep(session.inventory, files.map) : { name: 'procmap', run: async () => false };
+    return { already: { user, group }, steps: await runSteps([map]) };
   }
   const text = setUserGroup(session.text, user, group);
   const next = session.validateEdit(text, `moving "${user}"`);
