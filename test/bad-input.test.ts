@@ -82,6 +82,9 @@ interface Case {
   env?: Record<string, string>;
   /** Every pattern must match stderr. */
   stderr: RegExp | RegExp[];
+  /** Nothing to do rather than refused: this exit code (default 1), and stdout must match. */
+  exitCode?: 0;
+  stdout?: RegExp;
   /** The command must be refused within this many milliseconds (a refusal that is not a crash, and fast). */
   maxMs?: number;
   /** Run the CLI in another way (as another user); `{ skip }` skips the case, with the reason. */
@@ -214,7 +217,8 @@ const cases: Case[] = [
   { name: 'user add of a 65-character name', args: ['user', 'add', 'u'.repeat(65), '--group', 'g1'], stderr: /is 65 characters long; at most 64 are allowed/ },
   { name: 'user remove of an unknown user', args: ['user', 'remove', 'nosuch'], stderr: /user "nosuch" is not in the inventory/ },
   { name: 'user move to an unknown group', args: ['user', 'move', 'alice', '--group', 'nosuch'], stderr: /group "nosuch" is not in the inventory/ },
-  { name: 'user move into its own group', args: ['user', 'move', 'alice', '--group', 'g1'], stderr: /user "alice" is already in group g1/ },
+  // Nothing to do is exit 0 (README "Commands"), and still changes nothing.
+  { name: 'user move into its own group', args: ['user', 'move', 'alice', '--group', 'g1'], stderr: /^$/, exitCode: 0, stdout: /^ {2}alice is already in group g1: nothing to move$/m },
   { name: 'user move of an unknown user', args: ['user', 'move', 'nosuch', '--group', 'g1'], stderr: /user "nosuch" is not in the inventory/ },
   { name: 'user passwd without --password-stdin', args: ['user', 'passwd', 'alice'], stderr: /give the password on standard input with --password-stdin/ },
   { name: 'user passwd with an empty password', args: ['user', 'passwd', 'alice', '--password-stdin'], input: '', stderr: /the password is empty/ },
@@ -424,7 +428,8 @@ describe('bad inventories and bad command lines are refused, and nothing changes
         const after = await snapshot(dir);
         assert.deepEqual(changedPaths(before, after), [], `no file under the directory may change:\n${output}`);
         assert.deepEqual(after, before);
-        assert.equal(result.exitCode, 1, `exit code 1 (refused):\n${output}`);
+        assert.equal(result.exitCode, c.exitCode ?? 1, `exit code ${c.exitCode ?? '1 (refused)'}:\n${output}`);
+        if (c.stdout) assert.match(result.stdout, c.stdout, output);
         for (const pattern of Array.isArray(c.stderr) ? c.stderr : [c.stderr]) assert.match(result.stderr, pattern, output);
         assert.doesNotMatch(result.stderr, /internal error/, output);
         if (c.cleanStderr) assert.doesNotMatch(result.stderr, rawControl, 'stderr carries raw control characters');

@@ -11,6 +11,7 @@ import {
   parseLoadedModules,
   pathPrefixes,
 } from '../src/apache/doctor-checks.js';
+import { parseConfigTest } from '../src/apache/ctl.js';
 import { buildStatus, formatStatus, formatUptime, isStale, type StatusInput } from '../src/status/status.js';
 import { clockToleranceMs as staleToleranceMs } from '../src/poll.js';
 import { daemonPids, describeLive, makeTempDir, plexctl, repoRoot, startSite, type Site } from './helpers/e2e.js';
@@ -80,6 +81,23 @@ describe('status logic (pure)', () => {
     assert.match(formatStatus(report), /^Apache: not running: no pid file at \/x$/m);
   });
 
+  it('a stale group whose script differs from the inventory is told to reconcile, not restart (restart would load the wrong script)', () => {
+    const groupScripts = new Map(base().groupScripts);
+    groupScripts.set('one', { path: '/w/group-one.wsgi', mtimeMs: 20_000 });
+    const drift = [{ action: 'update' as const, path: '/w/group-two.wsgi', kind: 'group-script' as const, group: 'two', before: 'a', after: 'b' }];
+    const text = formatStatus(buildStatus(base({ groupScripts: new Map([...groupScripts, ['two', { path: '/w/group-two.wsgi', mtimeMs: 20_000 }]]), drift })));
+    assert.match(text, /`plexctl restart one` starts them with the current scripts/, 'one: its script is the inventory\'s');
+    assert.match(text, /`plexctl reconcile` writes the scripts the inventory renders for two and restarts them/);
+    assert.doesNotMatch(text, /plexctl restart [^`]*two/);
+    assert.match(text, /`plexctl reconcile` writes them and restarts what loads them/, 'the Files line says reconcile too');
+    assert.doesNotMatch(text, /plexctl render/);
+    // site.wsgi differing concerns every group.
+    const site = [{ action: 'update' as const, path: '/w/site.wsgi', kind: 'main-script' as const, before: 'a', after: 'b' }];
+    const every = formatStatus(buildStatus(base({ groupScripts: new Map([...groupScripts, ['two', { path: '/w/group-two.wsgi', mtimeMs: 20_000 }]]), drift: site })));
+    assert.doesNotMatch(every, /plexctl restart/);
+    assert.match(every, /for one, two and restarts them/);
+  });
+
   it('drift and uptime formatting', () => {
     const report = buildStatus(base({ drift: [{ action: 'update', path: '/w/procmap.txt', kind: 'procmap', before: 'a', after: 'b' }] }));
     assert.deepEqual(report.drift, { inSync: false, files: [{ action: 'update', path: '/w/procmap.txt', kind: 'procmap', group: null }], error: null });
@@ -89,6 +107,23 @@ describe('status logic (pure)', () => {
 });
 
 describe('doctor helpers (pure)', () => {
+  it('parses `apache2 -t -D DUMP_INCLUDES` (as Apache 2.4.71 prints it): the included files, the messages, the file Apache rejected', () => {
+    const passed = parseConfigTest(
+      'Included configuration files:\n  (*) /srv/plex/.plexctl/serve/httpd.conf\n    (24) /srv/plex/build/plex.conf\n      (3) /srv/plex/build/plex.conf.session-key\nAH00558: apache2: Could not reliably determine the server\'s fully qualified domain name',
+    );
+    assert.deepEqual(passed.includes, ['/srv/plex/.plexctl/serve/httpd.conf', '/srv/plex/build/plex.conf', '/srv/plex/build/plex.conf.session-key']);
+    assert.equal(passed.messages, 'AH00558: apache2: Could not reliably determine the server\'s fully qualified domain name');
+    assert.equal(passed.rejected, undefined);
+    const failed = parseConfigTest(
+      'Included configuration files:\n  (*) /etc/apache2/apache2.conf\n    (222) /etc/apache2/conf-enabled/broken.conf\nAH00526: Syntax error on line 1 of /etc/apache2/conf-enabled/broken.conf:\nInvalid command \'Bogus\', perhaps misspelled or defined by a module not included in the server configuration',
+    );
+    assert.deepEqual(failed.includes, ['/etc/apache2/apache2.conf', '/etc/apache2/conf-enabled/broken.conf']);
+    assert.deepEqual(failed.rejected, { file: '/etc/apache2/conf-enabled/broken.conf', line: 1 });
+    assert.match(failed.messages, /^AH00526: Syntax error on line 1 of \/etc\/apache2\/conf-enabled\/broken\.conf:\nInvalid command 'Bogus'/);
+    assert.deepEqual(parseConfigTest('AH00526: Syntax error on line 7 of plex.conf:\nnope').rejected, { file: 'plex.conf', line: 7 }, 'without a listing, and a relative path');
+  });
+
+
   it('parses apache2 -M', () => {
     const modules = parseLoadedModules('Loaded Modules:\n core_module (static)\n wsgi_module (shared)\n auth_basic_module (shared)\n');
     assert.deepEqual([...modules], ['core', 'wsgi', 'auth_basic']);

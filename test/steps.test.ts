@@ -63,3 +63,29 @@ describe('runSteps', () => {
     assert.deepEqual(odd.steps, [{ name: 'first', status: 'failed', error: 'plain text' }]);
   });
 });
+
+describe('step lines say what happened', () => {
+  it('a skipped step says why: no password given, a password kept, nothing needed; a restart with Apache down is "not signalled", never "done"', async () => {
+    const { formatSteps } = await import('../src/commands/format-steps.js');
+    const results = await runSteps([
+      step('instance', async () => false),
+      step('restart', async () => ({ skipped: 'not-running', events: [{ kind: 'not-signalled', reason: 'no pid file at /run/x.pid' }] })),
+      step('release', async () => ({ skipped: 'not-needed' })),
+      step('password', async () => ({ skipped: 'no-password' })),
+    ]);
+    assert.deepEqual(results.map((r) => [r.name, r.status, r.reason]), [
+      ['instance', 'skipped', undefined],
+      ['restart', 'skipped', 'not-running'],
+      ['release', 'skipped', 'not-needed'],
+      ['password', 'skipped', 'no-password'],
+    ]);
+    const text = formatSteps(results);
+    assert.match(text, /^ {2}instance {2}no change$/m);
+    assert.match(text, /^ {2}restart {3}not signalled: Apache is not running \(no pid file at \/run\/x\.pid\)$/m);
+    assert.doesNotMatch(text, /restart\s+done/);
+    assert.match(text, /^ {2}release {3}not needed$/m);
+    assert.match(text, /^ {2}password {2}not set \(no --password-stdin; `plexctl user passwd NAME --password-stdin` sets it\)$/m);
+    assert.doesNotMatch(text, /password\s+no change/);
+    assert.match(formatSteps([{ name: 'password', status: 'skipped', reason: 'password-kept' }]), /password {2}already set, kept/);
+  });
+});

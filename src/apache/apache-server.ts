@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
 import { clockToleranceMs, pollUntil } from '../poll.js';
 import type { DaemonFacts, WebServer } from '../server/web-server.js';
-import { configTest, gracefulRestart } from './ctl.js';
+import { configTest, gracefulRestart, includeFix, isIncluded } from './ctl.js';
 import { apacheState, daemonCensus, daemonReady, listProcesses, type ProcessLister } from './daemons.js';
 import { groupUids } from './group-uids.js';
 import { runChecks } from './doctor-checks.js';
@@ -36,7 +36,13 @@ export function apacheServer(inventory: Inventory, deps: ApacheDeps = {}): WebSe
       }
       return { server, daemons, stray: census.stray, suspect: census.suspect };
     },
-    configTest: () => configTest(inventory.apache.ctl),
+    async configTest() {
+      const { ctl, confFile } = inventory.apache;
+      const test = await configTest(ctl);
+      const result = { ok: test.ok, output: test.output, ...(test.rejected ? { rejected: test.rejected } : {}) };
+      if (!test.ok || (await isIncluded(test.includes, confFile))) return result;
+      return { ...result, ok: false, notLoaded: { fragment: confFile, fix: await includeFix(ctl, confFile) } };
+    },
     gracefulReload: () => gracefulRestart(inventory.apache.ctl),
     waitForAllGroups: (sinceMs, timeoutMs) => waitFor(groups, sinceMs, timeoutMs, 'after the graceful restart, '),
     waitForGroups: (wanted, sinceMs, timeoutMs) => waitFor(wanted, sinceMs, timeoutMs, ''),

@@ -10,6 +10,7 @@ import { exec } from '../exec.js';
 import { apacheState, groupDaemons, listProcesses, type ApacheState, type ProcessInfo, type ProcessLister } from './daemons.js';
 import { apacheBinary, moduleDir, systemPython } from './prerequisites.js';
 import { cleanEnv } from './private-server.js';
+import { configTest, includeFix, isIncluded } from './ctl.js';
 import { apacheUser } from './system-user.js';
 import { credentialsOf } from '../credentials/for-inventory.js';
 import { daemonOptionTypes } from '../inventory/daemon-options.js';
@@ -159,6 +160,21 @@ export async function checkModules(ctl: string[], required: readonly string[] = 
     );
   }
   return ok(name, `${required.join(', ')} loaded (\`${commandLine(argv)}\`)`);
+}
+
+/** `CTL -t -D DUMP_INCLUDES`: the configuration is valid and loads conf_file (what reconcile checks before it signals). */
+export async function checkFragmentLoaded(ctl: string[], fragment: string): Promise<Check> {
+  const name = 'fragment';
+  const argv = [...ctl, '-t', '-D', 'DUMP_INCLUDES'];
+  const test = await configTest(ctl);
+  if (!test.ok) {
+    const where = test.rejected ? ` (${test.rejected.file} line ${test.rejected.line})` : '';
+    return fail(name, `\`${commandLine(argv)}\` failed${where}: ${lastLines(test.output)}`, `fix the file Apache names${where}; \`${commandLine([...ctl, '-t'])}\` shows the error`);
+  }
+  if (!(await isIncluded(test.includes, fragment))) {
+    return fail(name, `${fragment} is not loaded by Apache's configuration (\`${commandLine(argv)}\`): reconcile refuses to signal Apache`, await includeFix(ctl, fragment));
+  }
+  return ok(name, `${fragment} is loaded (\`${commandLine(argv)}\`)`);
 }
 
 export async function checkModWsgi(binary: Buffer | undefined): Promise<Check> {
@@ -329,47 +345,88 @@ export function checkDaemonOptions(inventory: { defaults: Inventory['defaults'];
   return ok(name, `${names.join(', ')}: known to ${modWsgiFile}`);
 }
 
+/** gid of a group name, from /etc/group text. */
+function gidOf(name: string, group: string): number | undefined {
+  const entry = group.split('\n').find((line) => line.split(':')[0] === name)?.split(':');
+  return entry && entry[2] !== undefined ? Number(entry[2]) : undefined;
+}
+
+/** What one reader must be able to do on a path: search (x) a directory, list it too (rx), or read a file (r). */
+type Need = 'x' | 'rx' | 'r';
+const bits: Record<Need, (1 | 4)[]> = { x: [1], rx: [4, 1], r: [4] };
+
 /**
- * As root: can Apache's user reach the site? Every directory on the way to wsgi_dir, user_file's
- * directory and each python_path entry (by its path and by its real path) must be searchable
- * (x) by www-data, and user_file readable.
+ * As root: can Apache's user and every group's account reach the site? Apache's workers search
+ * every directory up to wsgi_dir, user_file's directory and each python_path entry, and read
+ * user_file; each group's daemons (its account, with its group and the account's supplementary
+ * groups) search every directory up to wsgi_dir and up to each python_path entry, and list that
+ * entry (Python's import reads it). Each path is checked as written and as its real path. An
+ * account that does not exist yet is left out (render creates it). Used by `doctor` and by
+ * `serve`, which refuses to start when this fails.
  */
-export async function checkApacheUserAccess(inventory: Inventory): Promise<Check> {
-  const name = `${apacheUser} access`;
+export async function checkSiteAccess(inventory: Inventory): Promise<Check> {
+  const name = 'site access';
   const [passwd, group] = await Promise.all([
     readFile('/etc/passwd', 'utf8').catch(() => ''),
     readFile('/etc/group', 'utf8').catch(() => ''),
   ]);
-  const who = identityOf(apacheUser, passwd, group);
-  if (!who) return fail(name, `there is no user ${apacheUser}`, 'apt-get install -y apache2 creates it');
-  const targets = [inventory.apache.wsgiDir, dirname(inventory.apache.userFile), ...inventory.site.pythonPath];
-  const denied = new Set<string>();
-  const absent: string[] = [];
-  for (const target of targets) {
-    const real = await realpath(target).catch(() => undefined);
-    if (real === undefined) absent.push(target);
-    for (const dir of new Set([...pathPrefixes(target), ...(real !== undefined ? pathPrefixes(real) : [])])) {
-      const info = await stat(dir).catch(() => undefined);
-      if (info === undefined) continue; // not there yet; render creates it 0755
-      if (!mayAccess(info, who, 1)) denied.add(`${dir} (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}, uid ${info.uid}, gid ${info.gid})`);
+  const apache = identityOf(apacheUser, passwd, group);
+  if (!apache) return fail(name, `there is no user ${apacheUser}`, 'apt-get install -y apache2 creates it');
+  const { wsgiDir, userFile } = inventory.apache;
+  const pythonPath = inventory.site.pythonPath;
+  // Without an account of its own, a group's daemons run as Apache's user.
+  const apacheRunsDaemons = inventory.groups.some((g) => g.runAs === undefined);
+  const readers: { label: string; who: Identity; needs: [string, Need][] }[] = [
+    { label: apacheUser, who: apache, needs: [[wsgiDir, 'x'], [dirname(userFile), 'x'], [userFile, 'r'], ...pythonPath.map((p): [string, Need] => [p, apacheRunsDaemons ? 'rx' : 'x'])] },
+  ];
+  const accounts = new Set<string>();
+  for (const g of inventory.groups) {
+    if (!g.runAs || accounts.has(`${g.runAs.user}:${g.runAs.group}`) || g.runAs.user === apacheUser) continue;
+    accounts.add(`${g.runAs.user}:${g.runAs.group}`);
+    const who = identityOf(g.runAs.user, passwd, group);
+    if (!who) continue;
+    const gid = gidOf(g.runAs.group, group);
+    if (gid !== undefined) who.gids.add(gid);
+    readers.push({ label: g.runAs.user, who, needs: [[wsgiDir, 'x'], ...pythonPath.map((p): [string, Need] => [p, 'rx'])] });
+  }
+  // path -> what is missing there, and for whom.
+  const denied = new Map<string, { info: Stats; need: Need; who: Set<string> }>();
+  const absent = new Set<string>();
+  const deny = (path: string, info: Stats, need: Need, who: string) => {
+    const entry = denied.get(path) ?? { info, need, who: new Set<string>() };
+    if (need === 'rx' && entry.need === 'x') entry.need = 'rx';
+    entry.who.add(who);
+    denied.set(path, entry);
+  };
+  for (const reader of readers) {
+    for (const [target, need] of reader.needs) {
+      const real = await realpath(target).catch(() => undefined);
+      if (real === undefined) absent.add(target);
+      for (const path of new Set([target, ...(real !== undefined ? [real] : [])])) {
+        const prefixes = need === 'r' ? pathPrefixes(dirname(path)) : pathPrefixes(path).slice(0, -1);
+        for (const dir of prefixes) {
+          const info = await stat(dir).catch(() => undefined);
+          if (info !== undefined && !mayAccess(info, reader.who, 1)) deny(dir, info, 'x', reader.label);
+        }
+        const info = await stat(path).catch(() => undefined);
+        if (info === undefined) continue; // not there yet; render creates it
+        if (!bits[need].every((bit) => mayAccess(info, reader.who, bit))) deny(path, info, need, reader.label);
+      }
     }
   }
-  let unreadable: string | undefined;
-  const userFile = await stat(inventory.apache.userFile).catch(() => undefined);
-  if (userFile && !mayAccess(userFile, who, 4)) unreadable = inventory.apache.userFile;
-  if (denied.size > 0 || unreadable !== undefined) {
-    const problems = [
-      ...(denied.size > 0 ? [`${apacheUser} cannot traverse ${[...denied].join(', ')}`] : []),
-      ...(unreadable !== undefined ? [`${apacheUser} cannot read ${unreadable}`] : []),
-    ];
-    const hints = [
-      ...(denied.size > 0 ? [`chmod o+x DIR (or chgrp ${apacheUser} DIR && chmod g+x DIR) for each directory above`] : []),
-      ...(unreadable !== undefined ? [`chgrp ${apacheUser} ${unreadable} && chmod 0640 ${unreadable}`] : []),
-    ];
-    return fail(name, problems.join('; '), hints.join('; '));
+  if (denied.size > 0) {
+    const verb: Record<Need, string> = { x: 'search', rx: 'list', r: 'read' };
+    const problems = [...denied].map(
+      ([path, { info, need, who }]) => `${[...who].join(', ')} cannot ${verb[need]} ${path} (mode ${(info.mode & 0o7777).toString(8).padStart(4, '0')}, uid ${info.uid}, gid ${info.gid})`,
+    );
+    const hints = [...denied].map(([path, { need }]) =>
+      need === 'r' ? `chgrp ${apacheUser} ${shellWord(path)} && chmod 0640 ${shellWord(path)}` : `chmod o+${need} ${shellWord(path)}`,
+    );
+    return fail(name, problems.join('; '), `${hints.join('; ')} (or give that access to a group they share)`);
   }
-  const note = absent.length > 0 ? `; not there yet: ${absent.join(', ')}` : '';
-  return ok(name, `${apacheUser} can reach wsgi_dir, user_file and ${inventory.site.pythonPath.length} python_path entr${inventory.site.pythonPath.length === 1 ? 'y' : 'ies'}${note}`);
+  const note = absent.size > 0 ? `; not there yet: ${[...absent].join(', ')}` : '';
+  const n = pythonPath.length;
+  return ok(name, `${readers.map((r) => r.label).join(', ')} can reach wsgi_dir, user_file and ${n} python_path entr${n === 1 ? 'y' : 'ies'}${note}`);
 }
 
 /** Every check, in order; a check that throws is reported as a FAIL, never as a crash of doctor. */
@@ -389,6 +446,7 @@ export async function runChecks(inventory: Inventory, options: { lister?: Proces
   checks.push(await guard('Apache', checkApacheBinary));
   const modules = [...requiredModulesFor(inventory), ...credentialsOf(inventory).webServerConfig().modules];
   checks.push(await guard('modules', () => checkModules(inventory.apache.ctl, modules)));
+  checks.push(await guard('fragment', () => checkFragmentLoaded(inventory.apache.ctl, inventory.apache.confFile)));
   checks.push(await guard('mod_wsgi', () => checkModWsgi(binary)));
   checks.push(await guard('Python', () => checkPython(binary && linkedPython(binary))));
   checks.push(await guard('Django', () => checkDjango(inventory)));
@@ -396,6 +454,6 @@ export async function runChecks(inventory: Inventory, options: { lister?: Proces
   checks.push(await guard('signals', () => checkSignal(apache, processes, inventory.groups.map((g) => g.name))));
   checks.push(await guard('writable', () => checkWritable(inventory)));
   checks.push(await guard('daemon options', () => checkDaemonOptions(inventory, binary)));
-  if (asRoot) checks.push(await guard(`${apacheUser} access`, () => checkApacheUserAccess(inventory)));
+  if (asRoot) checks.push(await guard('site access', () => checkSiteAccess(inventory)));
   return checks;
 }

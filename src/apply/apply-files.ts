@@ -3,7 +3,7 @@
  * Carry out file changes. If one fails, every change already made is undone (each file back to
  * its old content, created files removed, deleted files restored) before the error is rethrown.
  */
-import { mkdir } from 'node:fs/promises';
+import { lstat, lutimes, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileChange } from '../model/files.js';
 import { descriptorOf } from '../render/generated-files.js';
@@ -16,7 +16,22 @@ import { UserError } from '../errors.js';
 /** Directories plexctl creates are searchable by Apache's user (the daemons read the scripts). */
 const generatedDirMode = 0o755;
 
-export async function applyFileChanges(changes: FileChange[]): Promise<void> {
+/** Changes carried out, and how to put every file back as it was. */
+export interface AppliedFiles {
+  changes: FileChange[];
+  /** Each file back to its old content (created files removed, deleted ones restored) and its old mtime. */
+  undo(): Promise<void>;
+}
+
+/** The times of a file before a change, to put back on undo; undefined when there was no regular file. */
+type Times = { atimeMs: number; mtimeMs: number } | undefined;
+
+async function timesOf(path: string): Promise<Times> {
+  const info = await lstat(path).catch(() => undefined);
+  return info?.isFile() ? { atimeMs: info.atimeMs, mtimeMs: info.mtimeMs } : undefined;
+}
+
+export async function applyFileChanges(changes: FileChange[]): Promise<AppliedFiles> {
   const dirs = [...new Set(changes.map((c) => dirname(c.path)))];
   for (const dir of dirs) {
     try {
@@ -26,20 +41,22 @@ export async function applyFileChanges(changes: FileChange[]): Promise<void> {
     }
     await removeStaleTempFiles(dir);
   }
-  const done: FileChange[] = [];
+  const done: { change: FileChange; times: Times }[] = [];
   for (const change of changes) {
+    const times = await timesOf(change.path);
     try {
       await applyOne(change);
     } catch (error) {
-      await undo(done);
+      await undoApplied(done);
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new UserError(
         `cannot ${change.action} ${change.path} (${reason}); every file written before it was restored`,
         reason === 'EACCES' || reason === 'EPERM' ? 'run as root, or make the path writable' : 'check that the path is a writable file in a writable directory',
       );
     }
-    done.push(change);
+    done.push({ change, times });
   }
+  return { changes, undo: () => undoApplied(done) };
 }
 
 /** root:GROUP for a file's access, when plexctl runs as root and the group exists; undefined otherwise. */
@@ -93,9 +110,19 @@ export function inverse(change: FileChange): FileChange {
   return { ...rest, before: change.after!, after: change.before! };
 }
 
-export async function undo(done: FileChange[]): Promise<void> {
-  for (const change of [...done].reverse()) {
+/**
+ * Undo in reverse order. Each file gets its old mtime back too: plan compares the mtimes of the
+ * scripts and the fragment with the daemons' start, so a restored file with a new mtime would
+ * make the next plan restart every group. A map (freshMtime) keeps a new mtime: Apache re-reads
+ * it only when its mtime changes.
+ */
+async function undoApplied(done: { change: FileChange; times: Times }[]): Promise<void> {
+  for (const { change, times } of [...done].reverse()) {
     // A mode or owner put right is not put back wrong.
-    if (!change.accessOnly) await applyOne(inverse(change)).catch(() => undefined);
+    if (change.accessOnly) continue;
+    const restored = await applyOne(inverse(change)).then(() => true, () => false);
+    if (restored && times && change.action !== 'create' && !descriptorOf(change.kind).freshMtime) {
+      await lutimes(change.path, times.atimeMs / 1000, times.mtimeMs / 1000).catch(() => undefined);
+    }
   }
 }

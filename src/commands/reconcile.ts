@@ -43,7 +43,8 @@ export async function reconcileCommand(options: ReconcileCommandOptions, io: Io)
   } else if (!isPending(plan) && !options.quiet) {
     io.out('Nothing to do: the server matches the inventory.\n');
   }
-  return ExitCode.ok;
+  // --dry-run exits as plan does: 2 when changes are pending.
+  return options.dryRun && isPending(plan) ? ExitCode.changesPending : ExitCode.ok;
 }
 
 export const command: CommandModule<[], { dryRun: boolean; quiet: boolean; timeout: number; json: boolean }> = {

@@ -47,6 +47,14 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
   const { eventText } = await import('./words.js');
   const init = await withSession(options.inventory, options.lockTimeoutMs, async (session) => {
     await writeGeneratedFiles(session.inventory);
+    if (process.getuid?.() === 0) {
+      // The accounts exist now: every one of them, and Apache's user, must reach the site, or every request fails.
+      const { checkSiteAccess } = await import('../apache/doctor-checks.js');
+      const access = await checkSiteAccess(session.inventory);
+      if (access.status === 'FAIL') {
+        throw new UserError(`not started: every request would fail (403 or 500): ${access.detail}`, `${access.hint}; then run plexctl serve again`);
+      }
+    }
     return initialiseWritten(session.inventory);
   });
   for (const event of init.events) io.out(`${eventText(event)}\n`);

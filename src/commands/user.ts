@@ -36,8 +36,9 @@ async function runLifecycle(
   ]);
   try {
     const report = await withSession(options.inventory, options.lockTimeoutMs, action);
-    if (options.json) io.out(json({ ok: true, steps: report.steps, restart: report.restart }));
-    else io.out(`${title}\n${formatSteps(report.steps)}`);
+    const already = report.already ? `  ${report.already.user} is already in group ${report.already.group}: nothing to move\n` : '';
+    if (options.json) io.out(json({ ok: true, steps: report.steps, restart: report.restart, ...(report.already ? { already: report.already } : {}) }));
+    else io.out(`${title}\n${already}${formatSteps(report.steps)}`);
     return ExitCode.ok;
   } catch (error) {
     if (!(error instanceof StepsFailed)) throw error;

@@ -7,11 +7,11 @@
 import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
-import { applyFileChanges, undo } from '../apply/apply-files.js';
+import { applyFileChanges } from '../apply/apply-files.js';
 import { newPassphrase } from '../apply/session-key.js';
 import type { Emit } from '../model/events.js';
 import type { FileChange } from '../model/files.js';
-import { ApacheConfigRejected } from '../reconcile/reconcile.js';
+import { configRefusal } from '../reconcile/reconcile.js';
 import { generatedPaths } from '../render/files.js';
 import { formatSessionKeys, parseSessionKeys, rotatedKeys } from '../render/session-key.js';
 import { webServerOf } from '../server/for-inventory.js';
@@ -38,7 +38,7 @@ export async function rotateSessionKey(inventory: Inventory, options: RotateOpti
   }
   const keys = rotatedKeys(current, newPassphrase());
   const change: FileChange = { action: 'update', path, kind: 'session-key', before, after: formatSessionKeys(keys) };
-  await applyFileChanges([change]);
+  const written = await applyFileChanges([change]);
   emit({ kind: 'session-key', path, passphrases: keys.length, dropped: current.length + 1 - keys.length });
 
   const server = options.server ?? webServerOf(inventory);
@@ -49,14 +49,14 @@ export async function rotateSessionKey(inventory: Inventory, options: RotateOpti
   }
   const test = await server.configTest();
   if (!test.ok) {
-    await undo([change]);
-    throw new ApacheConfigRejected(test.output);
+    await written.undo();
+    throw await configRefusal(test, inventory);
   }
   const startedAt = Date.now();
   const graceful = await server.gracefulReload();
   if (!graceful.ok) {
-    await undo([change]);
-    throw new ApacheConfigRejected(graceful.output);
+    await written.undo();
+    throw await configRefusal(graceful, inventory);
   }
   emit({ kind: 'graceful', reasons: [`${path} changes (a new session passphrase)`] });
   await server.waitForAllGroups(startedAt, options.timeoutMs);

@@ -5,9 +5,24 @@
 import { UserError } from '../errors.js';
 import type { Event } from '../model/events.js';
 
+/**
+ * Why a step did nothing: nothing differed (`no-change`), nothing called for it (`not-needed`),
+ * no password was given (`no-password`), the user's password was already set (`password-kept`),
+ * the server is not running, so nothing was signalled (`not-running`).
+ */
+export type SkipReason = 'no-change' | 'not-needed' | 'no-password' | 'password-kept' | 'not-running';
+
+/** A step that did nothing, and why; its events tell more (the server's state). */
+export interface Skipped {
+  skipped: SkipReason;
+  events?: Event[];
+}
+
 export interface StepResult {
   name: string;
   status: 'done' | 'skipped' | 'failed' | 'not done';
+  /** Why it did nothing (skipped); absent: no change. */
+  reason?: SkipReason;
   /** What the step did (done), as events. */
   events?: Event[];
   /** Why it failed (failed). */
@@ -16,8 +31,8 @@ export interface StepResult {
 
 export interface Step {
   name: string;
-  /** Returns what it did, or `false` when there was nothing to do. */
-  run(): Promise<Event[] | false>;
+  /** Returns what it did, `false` when there was nothing to do, or why it did nothing. */
+  run(): Promise<Event[] | false | Skipped>;
 }
 
 export class StepsFailed extends UserError {
@@ -39,7 +54,9 @@ export async function runSteps(steps: Step[]): Promise<StepResult[]> {
   for (const [i, step] of steps.entries()) {
     try {
       const events = await step.run();
-      results.push(events === false ? { name: step.name, status: 'skipped' } : { name: step.name, status: 'done', events });
+      if (events === false) results.push({ name: step.name, status: 'skipped' });
+      else if (Array.isArray(events)) results.push({ name: step.name, status: 'done', events });
+      else results.push({ name: step.name, status: 'skipped', reason: events.skipped, ...(events.events ? { events: events.events } : {}) });
     } catch (error) {
       results.push({ name: step.name, status: 'failed', error: error instanceof Error ? error.message : String(error) });
       results.push(...steps.slice(i + 1).map((s): StepResult => ({ name: s.name, status: 'not done' })));

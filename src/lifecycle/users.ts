@@ -30,6 +30,8 @@ import { groupsToInitialise, initFailedError, initialiseGroups } from '../apply/
 export interface LifecycleReport {
   steps: StepResult[];
   restart?: RestartReport;
+  /** `user move` to the group the user is already in: nothing to move (the map is still put right). */
+  already?: { user: string; group: string };
 }
 
 export interface LifecycleOptions {
@@ -49,7 +51,7 @@ function releaseStep(inventory: Inventory, group: () => string | undefined, opti
     name: 'release',
     run: async () => {
       const name = group();
-      if (name === undefined) return false;
+      if (name === undefined) return { skipped: 'not-needed' };
       return releaseGroup(inventory, name, { server: options.server ?? webServerOf(inventory), timeoutMs: options.restartTimeoutMs });
     },
   };
@@ -108,11 +110,11 @@ function restartStep(inventory: Inventory, groups: () => string[], options: Life
     name: 'restart',
     run: async () => {
       const wanted = groups();
-      if (wanted.length === 0) return false;
+      if (wanted.length === 0) return { skipped: 'not-needed' };
       const server = options.server ?? webServerOf(inventory);
       report.restart = await server.restartGroups(wanted, { timeoutMs: options.restartTimeoutMs });
       const state = report.restart.server;
-      if (!state.running) return [{ kind: 'not-signalled', reason: state.reason }];
+      if (!state.running) return { skipped: 'not-running', events: [{ kind: 'not-signalled', reason: state.reason }] };
       const failed = report.restart.groups.filter((g) => !g.done);
       if (failed.length > 0) throw new UserError(failed.map((g) => g.problem).join('; '), 'raise --timeout, or see Apache\'s error log');
       return report.restart.groups.map((g): Event => ({ kind: 'restarted', group: g.group, oldPids: g.oldPids, newPids: g.newPids }));
@@ -120,11 +122,13 @@ function restartStep(inventory: Inventory, groups: () => string[], options: Life
   };
 }
 
-function passwordStep(inventory: Inventory, user: string, password: string | undefined): Step {
+/** `kept`: the user already has a password, which is left as it is. */
+function passwordStep(inventory: Inventory, user: string, password: string | undefined, kept = false): Step {
   return {
     name: 'password',
     run: async () => {
-      if (password === undefined) return false;
+      if (kept) return { skipped: 'password-kept' };
+      if (password === undefined) return { skipped: 'no-password' };
       await setPassword(inventory, user, password);
       return [{ kind: 'password', change: 'set', users: [user], location: credentialsOf(inventory).location }];
     },
@@ -200,7 +204,7 @@ async function resumeAdd(
     restartStep(inventory, () => restartOnResume(group, mapped, usersInGroup), options, report),
     initStep(inventory, group),
     mapStep(inventory, files.map),
-    passwordStep(inventory, request.user, hasPassword ? undefined : request.password),
+    passwordStep(inventory, request.user, request.password, hasPassword),
   ]);
   return report;
 }
@@ -236,7 +240,12 @@ export async function removeUserFromSite(session: Session, user: string, options
 export async function moveUser(session: Session, user: string, group: string, options: LifecycleOptions): Promise<LifecycleReport> {
   const from = requireUser(session.inventory, user);
   requireGroup(session.inventory, group);
-  if (from === group) throw new UserError(`user "${user}" is already in group ${group}`);
+  if (from === group) {
+    // Nothing to move; an earlier move cut short after the inventory still gets its map.
+    const files = await planFor(session.inventory);
+    const map: Step = files.map.length > 0 ? mapStep(session.inventory, files.map) : { name: 'procmap', run: async () => false };
+    return { already: { user, group }, steps: await runSteps([map]) };
+  }
   const text = setUserGroup(session.text, user, group);
   const next = session.validateEdit(text, `moving "${user}"`);
   const files = await planFor(next);

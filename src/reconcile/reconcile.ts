@@ -3,9 +3,11 @@
  * by planReconcile (pure); the side effects are here and in the modules it calls. It reports what
  * it does as events.
  */
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Inventory } from '../inventory/types.js';
-import { applyFileChanges, undo } from '../apply/apply-files.js';
+import { applyFileChanges, type AppliedFiles } from '../apply/apply-files.js';
 import { credentialsOf } from '../credentials/for-inventory.js';
 import { fileEvent, type Emit } from '../model/events.js';
 import type { FileChange } from '../model/files.js';
@@ -22,7 +24,7 @@ import { generatedPaths, marker } from '../render/files.js';
 import { mappedGroups } from '../render/procmap.js';
 import { releaseGroup } from '../apply/release.js';
 import { groupsInUse, markInUse, readInUse } from '../apply/in-use.js';
-import type { WebServer } from '../server/web-server.js';
+import type { ConfigResult, WebServer } from '../server/web-server.js';
 import { groupsToInitialise, initFailedError, initialiseGroups } from '../apply/management.js';
 import { desiredAgainstDisk } from '../observe/actual-files.js';
 
@@ -32,12 +34,39 @@ export interface ReconcileOptions {
   server?: WebServer;
 }
 
-/** Apache refused the new configuration: every file was restored and Apache was not signalled. */
+/**
+ * Apache refused the new configuration: every file was restored and Apache was not signalled.
+ * `ours`: whether the file Apache names is one plexctl generates (then the inventory is to fix).
+ */
 export class ApacheConfigRejected extends UserError {
-  constructor(output: string) {
-    super(`Apache rejected the new configuration; every file was restored and Apache was not signalled:\n${output}`,
-      'fix the inventory (see Apache\'s message above), then run reconcile again');
+  constructor(output: string, rejected?: { file: string; line: number; ours: boolean }) {
+    const where = rejected ? ` in ${rejected.file} line ${rejected.line}, ${rejected.ours ? 'a file plexctl generates' : 'which is not one of plexctl\'s files'}` : '';
+    super(`Apache rejected the new configuration${where}; every file was restored and Apache was not signalled:\n${output}`,
+      rejected === undefined
+        ? 'fix what Apache\'s message above names (the inventory, if it is one of plexctl\'s files), then run reconcile again'
+        : rejected.ours
+          ? 'fix the inventory (see Apache\'s message above), then run reconcile again'
+          : `fix ${rejected.file} (plexctl did not write it; Apache's message above says what is wrong), then run reconcile again`);
   }
+}
+
+/** The configuration Apache would load does not include the fragment: reloading it would serve every request without the site. */
+export class FragmentNotLoaded extends UserError {
+  constructor(notLoaded: { fragment: string; fix: string }, ctl: string[]) {
+    super(`Apache's configuration (\`${ctl.join(' ')} -t\`) does not load ${notLoaded.fragment}: a graceful restart would serve every request without the site; every file was restored and Apache was not signalled`,
+      `${notLoaded.fix}; then run the command again`);
+  }
+}
+
+const realOrResolved = (path: string) => realpath(path).catch(() => resolve(path));
+
+/** The error for a configuration the server refused, or that does not load the fragment. */
+export async function configRefusal(test: ConfigResult, inventory: Inventory): Promise<UserError> {
+  if (test.notLoaded) return new FragmentNotLoaded(test.notLoaded, inventory.apache.ctl);
+  if (!test.rejected) return new ApacheConfigRejected(test.output);
+  const file = await realOrResolved(test.rejected.file);
+  const own = await Promise.all(renderFiles(inventory).map((f) => realOrResolved(f.path)));
+  return new ApacheConfigRejected(test.output, { ...test.rejected, ours: own.includes(file) });
 }
 
 export async function computePlan(inventory: Inventory, server: WebServer = webServerOf(inventory)): Promise<ReconcilePlan> {
@@ -67,19 +96,19 @@ export async function reconcile(inventory: Inventory, options: ReconcileOptions,
   }
   const map = plan.files.filter((f) => isRoutingKind(f.kind));
   const others = plan.files.filter((f) => !isRoutingKind(f.kind));
-  await writeFiles(others, emit);
+  const written = await writeFiles(others, emit);
 
   if (plan.graceful.length > 0) {
     const test = await server.configTest();
     if (!test.ok) {
-      await undo(others);
-      throw new ApacheConfigRejected(test.output);
+      await written.undo();
+      throw await configRefusal(test, inventory);
     }
     const startedAt = Date.now();
     const graceful = await server.gracefulReload();
     if (!graceful.ok) {
-      await undo(others);
-      throw new ApacheConfigRejected(graceful.output);
+      await written.undo();
+      throw await configRefusal(graceful, inventory);
     }
     emit({ kind: 'graceful', reasons: plan.graceful });
     await server.waitForAllGroups(startedAt, options.timeoutMs);
@@ -116,8 +145,8 @@ async function routingChanges(inventory: Inventory, unready: ReadonlySet<string>
   return (await desiredAgainstDisk(inventory, undefined, { unready })).filter((c) => isRoutingKind(c.kind));
 }
 
-async function writeFiles(changes: FileChange[], emit: Emit): Promise<void> {
-  if (changes.length === 0) return;
-  await applyFileChanges(changes);
+async function writeFiles(changes: FileChange[], emit: Emit): Promise<AppliedFiles> {
+  const written = await applyFileChanges(changes);
   for (const c of changes) emit(fileEvent(c));
+  return written;
 }

@@ -28,6 +28,10 @@ export interface ServerObservation {
 export interface ConfigResult {
   ok: boolean;
   output: string;
+  /** The file and line the server rejected, when its output names them. */
+  rejected?: { file: string; line: number };
+  /** The configuration is valid but does not load the site's fragment (reloading it would serve without the site): how to fix that. */
+  notLoaded?: { fragment: string; fix: string };
 }
 
 export interface GroupRestart {
@@ -46,6 +50,7 @@ export interface RestartReport {
 
 export interface WebServer {
   observe(): Promise<ServerObservation>;
+  /** Test the configuration, and that it loads the site's fragment (apache.conf_file); never signals. */
   configTest(): Promise<ConfigResult>;
   /** Reload the configuration without dropping connections; restarts every group. */
   gracefulReload(): Promise<ConfigResult>;

@@ -6,6 +6,7 @@
 import type { FileChange } from '../model/files.js';
 import { formatFileChange } from '../plan/format.js';
 import { clockToleranceMs } from '../poll.js';
+import { descriptorOf } from '../render/generated-files.js';
 import type { DaemonFacts, ServerState } from '../server/web-server.js';
 
 export type { DaemonFacts } from '../server/web-server.js';
@@ -188,7 +189,15 @@ export function formatStatus(report: StatusReport): string {
     const pids = [...new Set(g.stale.map((s) => s.pid))];
     out.push(`stale: ${g.group}: daemon${pids.length === 1 ? '' : 's'} ${pids.join(',')} started before ${scripts.join(' and ')} last changed\n`);
   }
-  if (stale.length > 0) out.push(`  \`plexctl restart ${stale.map((g) => g.group).join(' ')}\` starts them with the current scripts\n`);
+  // A group whose scripts on disk differ from the inventory's would restart onto the wrong ones.
+  const differs = (group: string) =>
+    report.drift.files.some((f) => (f.group === group && descriptorOf(f.kind).effect === 'restart-group') || descriptorOf(f.kind).effect === 'restart-every-group');
+  const restartable = stale.filter((g) => !differs(g.group));
+  const toReconcile = stale.filter((g) => differs(g.group));
+  if (restartable.length > 0) out.push(`  \`plexctl restart ${restartable.map((g) => g.group).join(' ')}\` starts them with the current scripts\n`);
+  if (toReconcile.length > 0) {
+    out.push(`  \`plexctl reconcile\` writes the scripts the inventory renders for ${toReconcile.map((g) => g.group).join(', ')} and restarts them (their scripts on disk differ from it)\n`);
+  }
   if (report.released.length > 0) {
     out.push(`Released data (archived when a group lost its last user; restore: see README "Releasing a group"):\n`);
     for (const path of report.released) out.push(`  ${path}\n`);
@@ -200,7 +209,7 @@ export function formatStatus(report: StatusReport): string {
     out.push('Files: every managed file matches the inventory\n');
   } else {
     const n = report.drift.files.length;
-    out.push(`Files: ${n} managed file${n === 1 ? ' differs' : 's differ'} from the inventory (\`plexctl plan --diff\` shows how, \`plexctl render\` rewrites them):\n`);
+    out.push(`Files: ${n} managed file${n === 1 ? ' differs' : 's differ'} from the inventory (\`plexctl plan --diff\` shows how, \`plexctl reconcile\` writes them and restarts what loads them):\n`);
     for (const f of report.drift.files) {
       out.push(`  ${formatFileChange({ action: f.action, path: f.path, kind: f.kind, ...(f.group !== null ? { group: f.group } : {}) })}\n`);
     }
