@@ -26,7 +26,8 @@ import {
   type Sentinels,
   type SwapSpec,
 } from './helpers/attacker.js';
-import { demoSite, freePort, makeTempDir, plexctl, type CliResult } from './helpers/e2e.js';
+import { execa } from 'execa';
+import { demoSite, freePort, makeTempDir, plexctl, repoRoot, type CliResult } from './helpers/e2e.js';
 
 const asRoot = process.getuid?.() === 0;
 const setpriv = (() => {
@@ -83,7 +84,22 @@ async function makeSite(layout: SiteLayout = {}, parent?: string): Promise<strin
   return dir;
 }
 
-const cli = (dir: string, args: string[], input?: string) => plexctl(['-i', join(dir, 'plex.yaml'), ...args], { cwd: '/', ...(input !== undefined ? { input } : {}) });
+const bin = join(repoRoot, 'bin', 'plexctl.js');
+/** No run may hang (a FIFO, a forged lock): one that has not ended after this long is killed, and the test fails. */
+const hangMs = 20_000;
+
+async function cli(dir: string, args: string[], input?: string): Promise<CliResult> {
+  const r = await execa(process.execPath, [bin, '-i', join(dir, 'plex.yaml'), ...args], {
+    cwd: '/',
+    input: input ?? '',
+    reject: false,
+    env: { PLEXCTL_INVENTORY: '' },
+    timeout: hangMs,
+    forceKillAfterDelay: 1000,
+  });
+  if (r.timedOut) assert.fail(`plexctl ${args.join(' ')} hung: killed after ${hangMs / 1000} s`);
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
 
 /** Each run is bounded: a refusal is immediate, never a hang on a FIFO or a forged lock. */
 async function timed(run: Promise<CliResult>, what: string, limitMs = 15_000): Promise<CliResult> {
