@@ -26,6 +26,14 @@ export function trustedPaths(inventory: Inventory): TrustedPath[] {
   const files: [string, string][] = [['the inventory', inventory.file]];
   const ctl = inventory.apache.ctl[0];
   if (ctl !== undefined && ctl.startsWith('/')) files.push(['apache.ctl', ctl]);
+  // The configuration apache.ctl runs Apache on, as root: whoever can change it can make
+  // `CTL -t` load their module, or `CTL -k graceful` signal the pid in a PidFile of theirs.
+  inventory.apache.ctl.forEach((arg, i) => {
+    const next = inventory.apache.ctl[i + 1];
+    if (i > 0 && arg === '-f' && next !== undefined) files.push(["apache.ctl's -f configuration", next]);
+  });
+  // The pid file decides whose children plexctl signals.
+  files.push(['apache.pid_file', inventory.apache.pidFile]);
   for (const group of inventory.groups) {
     const home = group.pythonHome;
     if (typeof home === 'string') dirs.push([`python-home of ${group.name}`, home]);
@@ -50,4 +58,17 @@ export async function checkTrust(inventory: Inventory): Promise<TrustReport[]> {
       problems: p.kind === 'directory' ? await checkTrustedDirectory(p.path, { allowedUids }) : await checkTrustedFile(p.path, { allowedUids }),
     })),
   );
+}
+
+/**
+ * `render --out DIR` as root: DIR and DIR/wsgi are written into like wsgi_dir, so they get the
+ * same check (a DIR/wsgi symlinked by someone else would land root's files wherever it points).
+ */
+export async function checkOutDir(outDir: string): Promise<TrustReport[]> {
+  const allowedUids = [process.getuid?.() ?? 0];
+  const dirs: TrustedPath[] = [
+    { what: '--out', path: outDir, kind: 'directory' },
+    { what: '--out/wsgi', path: `${outDir}/wsgi`, kind: 'directory' },
+  ];
+  return Promise.all(dirs.map(async (p) => ({ ...p, problems: await checkTrustedDirectory(p.path, { allowedUids }) })));
 }

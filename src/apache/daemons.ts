@@ -5,6 +5,7 @@
  * not its uid. The title is checked too, and a mismatch is reported as suspect, never trusted.
  */
 import { readFile } from 'node:fs/promises';
+import { readRegularFile, UnsafePathError } from '../system/safe-fs.js';
 import { daemonTitle } from './name-limits.js';
 import { listProcesses as listProcTable } from '../system/processes.js';
 
@@ -89,6 +90,9 @@ export function isApacheProcess(p: ProcessInfo | undefined): boolean {
   return /(^|\/)(apache2|httpd)$/.test(argv0);
 }
 
+/** A pid file holds a pid and a newline; anything longer is not one. */
+export const maxPidFileBytes = 64;
+
 export type ApacheState =
   | { running: true; pid: number }
   | { running: false; reason: string };
@@ -96,8 +100,12 @@ export type ApacheState =
 export async function apacheState(pidFile: string, processes: ProcessInfo[]): Promise<ApacheState> {
   let text: string;
   try {
-    text = await readFile(pidFile, 'utf8');
+    // Never through a link, never blocking on a FIFO, never more than a pid's worth.
+    const file = await readRegularFile(pidFile, { maxBytes: maxPidFileBytes });
+    if (!file) return { running: false, reason: `no pid file at ${pidFile}` };
+    text = file.content.toString('utf8');
   } catch (error) {
+    if (error instanceof UnsafePathError) return { running: false, reason: `refusing the pid file ${pidFile}: it ${error.reason}; no process was signalled (${error.fix})` };
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { running: false, reason: `no pid file at ${pidFile}` };
     return { running: false, reason: `cannot read the pid file ${pidFile} (${code ?? String(error)}): run as root or as Apache's user` };

@@ -55,9 +55,9 @@ export function withEntry(text: string, user: string, line: string | undefined):
   return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
-/** Never through a link, FIFO or device (a symlinked user_file must not copy another file's content); bounded. */
+/** Never through a link, FIFO or device, nor from a file with another name (a linked user_file must not copy another file's content); bounded. */
 export async function readHtpasswd(path: string): Promise<string> {
-  const file = await readRegularFile(path, { maxBytes: 256 * 1024 * 1024 });
+  const file = await readRegularFile(path, { maxBytes: 256 * 1024 * 1024, singleLink: true });
   return file === undefined ? '' : file.content.toString('utf8');
 }
 

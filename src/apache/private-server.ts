@@ -98,7 +98,10 @@ export async function runApache(confPath: string, args: string[]) {
 
 export async function readPid(pidFile: string): Promise<number | undefined> {
   try {
-    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    // Never through a link, never blocking on a FIFO (readRegularFile); a refused file holds no pid.
+    const file = await readRegularFile(pidFile, { maxBytes: 64 });
+    if (!file) return undefined;
+    const pid = Number(file.content.toString('utf8').trim());
     return Number.isInteger(pid) && pid > 1 ? pid : undefined;
   } catch {
     return undefined;

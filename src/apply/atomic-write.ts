@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import { UserError } from '../errors.js';
+import { hardLinked } from '../system/safe-fs.js';
 import { basename, dirname, join } from 'node:path';
 
 export interface WriteOptions {
@@ -51,6 +52,8 @@ async function existingRegular(path: string): Promise<Stats | undefined> {
     const what = info.isSymbolicLink() ? 'a symbolic link' : info.isDirectory() ? 'a directory' : info.isFIFO() ? 'a FIFO' : info.isSocket() ? 'a socket' : 'a device';
     throw new UserError(`${path} is ${what}, where plexctl keeps a regular file; nothing was written`, `remove it (rm ${path}) if it is not yours to keep, then run the command again`);
   }
+  // Its mode and owner would be another name's: refused, like a symlink.
+  if (info.nlink > 1) throw hardLinked(path, info.nlink);
   return info;
 }
 
@@ -103,7 +106,10 @@ export async function syncDir(dir: string): Promise<void> {
 export async function setAccess(path: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
-    if (!(await handle.stat()).isFile()) throw new UserError(`${path} is not a regular file; nothing was changed`, `remove it (rm ${path}), then run the command again`);
+    const info = await handle.stat();
+    if (!info.isFile()) throw new UserError(`${path} is not a regular file; nothing was changed`, `remove it (rm ${path}), then run the command again`);
+    // chmod and chown in place would change the other name's file too.
+    if (info.nlink > 1) throw hardLinked(path, info.nlink);
     if (owner && process.getuid?.() === 0) await handle.chown(owner.uid, owner.gid);
     await handle.chmod(mode);
     await handle.sync();

@@ -1,4 +1,5 @@
 import type { WebServer } from '../server/web-server.js';
+import type { Check } from '../doctor/check.js';
 import { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import type { CommandModule } from './command.js';
@@ -17,16 +18,29 @@ export async function doctorCommand(options: DoctorOptions, io: Io): Promise<Exi
     import('../server/for-inventory.js'),
   ]);
   const inventory = await loadInventory(options.inventory);
-  const checks = await (options.server ?? webServerOf(inventory)).doctorChecks();
+  const checks: Check[] = [];
+  let trusted = true;
   if (process.getuid?.() === 0) {
+    // First: the Apache checks run apache.ctl (on its -f configuration) and python-home's python
+    // as root, so none of them runs while a path they trust can be changed by someone else.
     const { checkTrust } = await import('../trust.js');
     const reports = await checkTrust(inventory);
     const bad = reports.flatMap((r) => r.problems.map((p) => ({ ...p, what: r.what })));
+    trusted = bad.length === 0;
     checks.push(
       bad.length > 0
-        ? { name: 'trusted paths', status: 'FAIL', detail: bad.map((p) => `${p.what}: ${p.path}: ${p.reason}`).join('; '), hint: [...new Set(bad.map((p) => p.fix))].join('; ') }
-        : { name: 'trusted paths', status: 'ok', detail: `${reports.length} paths plexctl writes into or trusts: owned by root, writable by nobody else` },
+        ? { name: 'trusted paths', status: 'FAIL' as const, detail: bad.map((p) => `${p.what}: ${p.path}: ${p.reason}`).join('; '), hint: [...new Set(bad.map((p) => p.fix))].join('; ') }
+        : { name: 'trusted paths', status: 'ok' as const, detail: `${reports.length} paths plexctl writes into or trusts: owned by root, writable by nobody else` },
     );
+  }
+  if (trusted) checks.unshift(...(await (options.server ?? webServerOf(inventory)).doctorChecks()));
+  else {
+    checks.push({
+      name: 'Apache',
+      status: 'FAIL' as const,
+      detail: 'not checked: the checks run apache.ctl and python as root, and a path they trust can be changed by someone else (see trusted paths)',
+      hint: 'fix the trusted paths first, then run plexctl doctor again',
+    });
   }
   const warnings = safetyWarnings(inventory, process.getuid?.() === 0);
   checks.push(

@@ -20,7 +20,10 @@ export async function renderCommand(options: RenderOptions, io: Io): Promise<Exi
     import('./words.js'),
   ]);
   const out = options.out === undefined ? undefined : resolve(options.out);
-  const { changes, instanceEvents } = await withSession(options.inventory, options.lockTimeoutMs, (session) => writeGeneratedFiles(session.inventory, out));
+  const { changes, instanceEvents } = await withSession(options.inventory, options.lockTimeoutMs, async (session) => {
+    if (out !== undefined && process.getuid?.() === 0) await refuseUntrustedOut(out);
+    return writeGeneratedFiles(session.inventory, out);
+  });
   if (options.json) {
     io.out(json({ changed: changes.map(({ action, path, kind, group }) => ({ action, path, kind, group })), instances: instanceEvents }));
     return ExitCode.ok;
@@ -38,6 +41,17 @@ export async function renderCommand(options: RenderOptions, io: Io): Promise<Exi
     }
   }
   return ExitCode.ok;
+}
+
+/** As root, --out is written into like wsgi_dir: refused when someone else could change it; nothing is written. */
+async function refuseUntrustedOut(out: string): Promise<void> {
+  const [{ checkOutDir }, { UserError }] = await Promise.all([import('../trust.js'), import('../errors.js')]);
+  const bad = (await checkOutDir(out)).flatMap((r) => r.problems.map((p) => ({ ...p, what: r.what })));
+  if (bad.length === 0) return;
+  throw new UserError(
+    `refusing to act as root on paths others can change; nothing was written:\n${bad.map((p) => `  ${p.what}: ${p.path}: ${p.reason}`).join('\n')}`,
+    `fix: ${[...new Set(bad.map((p) => p.fix))].join('; ')}`,
+  );
 }
 
 export const command: CommandModule<[], { out?: string; json: boolean }> = {

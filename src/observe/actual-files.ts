@@ -2,7 +2,7 @@
  * What is on disk now, and the one function that puts the desired files against it. Read-only:
  * this folder observes (files, processes, the web server) and never changes anything.
  */
-import { lstat, readFile, readdir } from 'node:fs/promises';
+import { lstat, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import type { ActualFiles, DesiredFile, FileChange } from '../model/files.js';
@@ -19,7 +19,7 @@ export const maxGeneratedFileBytes = 256 * 1024 * 1024;
 /** A managed file: only ever a regular file, never through a link, its facts from the open descriptor. */
 async function readManaged(path: string): Promise<RegularFile | undefined> {
   try {
-    return await readRegularFile(path, { maxBytes: maxGeneratedFileBytes });
+    return await readRegularFile(path, { maxBytes: maxGeneratedFileBytes, singleLink: true });
   } catch (error) {
     if (error instanceof UnsafePathError && /is a directory/.test(error.reason)) {
       throw new UserError(`${path} is a directory, where plexctl writes a file`, 'move it away, then run the command again');
@@ -54,9 +54,11 @@ export async function readActualFiles(desired: DesiredFile[], wsgiDir: string, m
     for (const name of names.filter((n) => rule.name.test(n))) {
       const path = join(wsgiDir, name);
       if (contents.has(path)) continue;
-      // Only a regular file (never a link) can be plexctl's own.
+      // Only a regular file (never a link, never another file's second name) can be plexctl's own.
       if (!(await lstat(path)).isFile()) continue;
-      const content = await readFile(path, 'utf8');
+      const file = await readRegularFile(path, { maxBytes: maxGeneratedFileBytes, singleLink: true }).catch(() => undefined);
+      if (!file) continue;
+      const content = file.content.toString('utf8');
       if (rule.requireMarker && !isOwnedContent(content, markerLine)) continue;
       owned.set(path, { kind: descriptor.kind, ...(rule.groupOf ? { group: rule.groupOf(name) } : {}), content });
     }

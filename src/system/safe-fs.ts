@@ -64,7 +64,7 @@ const openFlags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLO
  * component: the directories are checkTrustedDirectory's job), FIFO, socket, device or directory
  * is refused. O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer.
  */
-export async function readRegularFile(path: string, options: { maxBytes: number }): Promise<RegularFile | undefined> {
+export async function readRegularFile(path: string, options: { maxBytes: number; singleLink?: boolean }): Promise<RegularFile | undefined> {
   if (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 0) throw new RangeError(`maxBytes must be a whole number of bytes, not ${options.maxBytes}`);
   // Refused by name first only to avoid opening a device (opening one can have effects: a tape
   // rewinds); the descriptor's fstat below is what decides.
@@ -93,6 +93,7 @@ export async function readRegularFile(path: string, options: { maxBytes: number 
     const stats = await handle.stat();
     const reason = describe(stats);
     if (reason) throw notRegular(path, reason);
+    if (options.singleLink && stats.nlink > 1) throw hardLinked(path, stats.nlink);
     const limit = options.maxBytes;
     if (stats.size > limit) throw tooLarge(path, `is ${stats.size} bytes, more than the ${limit} allowed`, limit);
     // One byte more than allowed, so a file that grew since the fstat is caught, not cut short.
@@ -124,6 +125,19 @@ export async function readRegularFile(path: string, options: { maxBytes: number 
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A managed file with another name: whoever made the link (when its directory was writable by
+ * them, say) shares its inode, so a mode or owner fixed in place, or content read from it, is
+ * also that other file's.
+ */
+export function hardLinked(path: string, nlink: number): UnsafePathError {
+  return new UnsafePathError(
+    path,
+    `has ${nlink} hard links: another name shares this file, so plexctl would read or change that file too`,
+    `find the other name (find / -xdev -samefile ${shellQuote(path)}); then give it a file of its own: cp -p ${shellQuote(path)} ${shellQuote(`${path}.new`)} && mv ${shellQuote(`${path}.new`)} ${shellQuote(path)}`,
+  );
 }
 
 function tooLarge(path: string, reason: string, limit: number): UnsafePathError {
