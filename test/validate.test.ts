@@ -592,7 +592,7 @@ describe('valid inventories', () => {
     const inventory = valid(readFileSync(demoFile, 'utf8'), demoFile);
     assert.equal(inventory.file, demoFile);
     assert.equal(inventory.dir, demoDir);
-    assert.deepEqual(inventory.site, { mount: '/', pythonPath: [`${demoDir}/site`], settingsModule: 'demo.settings', dataDir: `${demoDir}/data`, onRelease: 'archive', init: [], remoteUser: false });
+    assert.deepEqual(inventory.site, { mount: '/', pythonPath: [`${demoDir}/site`], settingsModule: 'demo.settings', dataDir: `${demoDir}/data`, onRelease: 'archive', database: 'sqlite', init: [['migrate', '--noinput']], remoteUser: false });
     assert.equal(inventory.isolation, 'per-group');
     assert.deepEqual(inventory.apache, {
       confFile: `${demoDir}/build/plex.conf`,

@@ -29,10 +29,13 @@ export const requiredModules = ['wsgi', 'rewrite', 'auth_basic', 'authz_user', '
 export const formLoginModules = ['auth_form', 'session', 'session_cookie', 'session_crypto', 'request', 'headers', 'alias'] as const;
 
 /** The modules an inventory's fragment needs, besides its credentials' own. */
-export function requiredModulesFor(inventory: Pick<Inventory, 'apache'>): string[] {
-  return inventory.apache.auth === 'form'
+export function requiredModulesFor(inventory: Pick<Inventory, 'apache'> & { site?: Pick<Inventory['site'], 'static'> }): string[] {
+  const modules = inventory.apache.auth === 'form'
     ? [...requiredModules.filter((m) => m !== 'auth_basic'), ...formLoginModules]
     : [...requiredModules];
+  // site.static: an Alias, and a Content-Type for each file.
+  if (inventory.site?.static) modules.push(...['alias', 'mime'].filter((m) => !modules.includes(m)));
+  return modules;
 }
 
 interface RunResult {

@@ -60,6 +60,8 @@ const modules = [
   ['auth_form_module', 'mod_auth_form.so'],
   ['headers_module', 'mod_headers.so'],
   ['alias_module', 'mod_alias.so'],
+  // site.static: Content-Type from the file name (TypesConfig below).
+  ['mime_module', 'mod_mime.so'],
   ['wsgi_module', 'mod_wsgi.so'],
 ] as const;
 
@@ -78,6 +80,7 @@ export function serverConfig(paths: ServerPaths, port: number, fragment: string,
     `CustomLog ${apacheQuoted(paths.accessLog)} plexctl`,
     ...modules.map(([name, file]) => `LoadModule ${name} ${apacheQuoted(join(moduleDir, file))}`),
     ...(asRoot ? [`User ${apacheArg(apacheUser)}`, `Group ${apacheArg(apacheUser)}`] : []),
+    'TypesConfig /etc/mime.types',
     `WSGISocketPrefix ${apacheQuoted(join(paths.runDir, 'wsgi'))}`,
     // Nothing outside the site is served.
     '<Directory />',

@@ -44,6 +44,15 @@ async function demo(): Promise<number> {
     console.log(`  open http://127.0.0.1:${port}/ in a browser and log in as ${inventory.users.map(({ user }) => `${user} / ${passwordOf(user)}`).join(', ')}`);
     console.log(`  log out at http://127.0.0.1:${port}${inventory.apache.authPath}logout`);
     console.log(`  curl -i http://127.0.0.1:${port}/            # no session: 302 to the login page`);
+    const [first, second] = inventory.users;
+    if (first && second) {
+      const login = (u: string) => `curl -s -c /tmp/${u}.jar -o /dev/null -d httpd_username=${u} -d httpd_password=${passwordOf(u)} http://127.0.0.1:${port}${inventory.apache.authPath}login`;
+      console.log(`\nEach instance has its own database: ${first.user} adds a note, ${second.user} does not see it:`);
+      console.log(`  ${login(first.user)}`);
+      console.log(`  curl -s -b /tmp/${first.user}.jar -d text=hello http://127.0.0.1:${port}/notes/`);
+      console.log(`  ${login(second.user)}`);
+      console.log(`  curl -s -b /tmp/${second.user}.jar http://127.0.0.1:${port}/notes/`);
+    }
   } else {
     for (const { user } of inventory.users) console.log(`  curl -u ${user}:${passwordOf(user)} http://127.0.0.1:${port}/`);
     console.log(`  curl -i http://127.0.0.1:${port}/            # no credentials: 401`);

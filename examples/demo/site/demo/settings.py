@@ -13,7 +13,9 @@ SECRET_KEY = 'plexctl-demo-not-secret'
 DEBUG = False
 ALLOWED_HOSTS = ['*']
 ROOT_URLCONF = 'demo.urls'
-INSTALLED_APPS = []
+# notes: a model per instance (plexctl's site.init migrates each instance's own database).
+INSTALLED_APPS = ['notes']
+DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'
 MIDDLEWARE = []
 # Django exports TIME_ZONE as TZ into the daemon; say it explicitly.
 TIME_ZONE = 'UTC'
