@@ -30,7 +30,7 @@ export const formLoginModules = ['auth_form', 'session', 'session_cookie', 'sess
 
 /** The modules an inventory's fragment needs, besides its credentials' own. */
 export function requiredModulesFor(inventory: Pick<Inventory, 'apache'> & { site?: Pick<Inventory['site'], 'static'> }): string[] {
-  const modules = inventory.apache.auth === 'form'
+  const modules: string[] = inventory.apache.auth === 'form'
     ? [...requiredModules.filter((m) => m !== 'auth_basic'), ...formLoginModules]
     : [...requiredModules];
   // site.static: an Alias, and a Content-Type for each file.
