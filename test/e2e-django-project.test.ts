@@ -17,8 +17,9 @@ import { rm } from 'node:fs/promises';
 
 const describeRun = (r: CliResult) => `exit ${r.exitCode}\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
 
-function inventory(extraGroups = '', extraUsers = ''): string {
+function inventory(extraGroups = '', extraUsers = '', extraSite = ''): string {
   return `site:
+${extraSite}
   account_prefix: ${testAccountPrefix}
   python_path: [proj]
   settings_module: mysite.settings
@@ -213,5 +214,16 @@ await describeLive('an unmodified django-admin startproject project behind plexc
     assert.match(added.stdout, /initialised g1/);
     assert.equal(await pythonIn('g1', 'from django.contrib.auth.models import User, Group; print(User.objects.count(), Group.objects.count())'), '0 0');
     assert.equal((await request('/admin/login/', { user: 'erin' })).status, 200);
+  });
+
+  it('site.remote_user: the Apache login is the Django login, the user made in that instance\'s database only', async () => {
+    await writeFile(join(dir, 'plex.yaml'), inventory('  g4:\n', '  dave: g4\n', '  remote_user: true\n').replace('  alice: g1\n', '  erin: g1\n'));
+    const switched = await cli(['reconcile']);
+    assert.equal(switched.exitCode, 0, describeRun(switched));
+    const page = await request('/admin/', { user: 'erin' });
+    // Known to Django now (logged in by REMOTE_USER), but not staff: the admin sends it to its login.
+    assert.equal(page.status, 302);
+    assert.equal(await pythonIn('g1', 'from django.contrib.auth.models import User; print([u.username for u in User.objects.all()])'), "['erin']");
+    assert.equal(await pythonIn('g2', 'from django.contrib.auth.models import User; print(User.objects.filter(username="erin").count())'), '0');
   });
 });
