@@ -69,7 +69,7 @@ export async function withSession<T>(file: string, lockTimeoutMs: number, work: 
     // Temp files of a plexctl killed before its rename; we hold the lock, so none is in use.
     if (process.getuid?.() === 0) await refuseUntrusted(current.inventory);
     const { apache } = current.inventory;
-    for (const dir of new Set([dirname(absolute), apache.wsgiDir, dirname(apache.userFile), dirname(apache.confFile)])) {
+    for (const dir of new Set([dirname(absolute), apache.wsgiDir, dirname(apache.userFile), dirname(apache.confFile), ...(apache.siteFile !== undefined ? [dirname(apache.siteFile)] : [])])) {
       await removeStaleTempFiles(dir);
     }
     return await work({

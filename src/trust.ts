@@ -20,6 +20,8 @@ export function trustedPaths(inventory: Inventory): TrustedPath[] {
     ['wsgi_dir', inventory.apache.wsgiDir],
     ["conf_file's directory", dirname(inventory.apache.confFile)],
     ["user_file's directory", dirname(inventory.apache.userFile)],
+    ...(inventory.apache.siteFile !== undefined ? [["site_file's directory", dirname(inventory.apache.siteFile)] as [string, string]] : []),
+    ...(inventory.site.static !== undefined ? [["site.static.dir's directory", dirname(inventory.site.static.dir)] as [string, string]] : []),
     ['site.data_dir', inventory.site.dataDir],
     ["the inventory's directory (its lock)", inventory.dir],
   ];

@@ -287,6 +287,9 @@ await describeLive('faults around a live Apache and unwritable files', { timeout
     const r = await cli(['restart', 'alpha', '--timeout', '0.05']);
     assert.equal(r.code, 1, describeRun(r));
     assert.match(output(r), /alpha: NOT restarted: the daemons of alpha were not replaced by ready ones within 0\.05 s/);
+    // The signalled daemon is still being replaced: a request waits for the new one (observing
+    // meanwhile could see the old one dying, then none).
+    assert.equal((await site!.get('alice')).body.group, 'alpha');
     await converge('after the restart timeout');
   });
 

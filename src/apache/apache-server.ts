@@ -37,11 +37,16 @@ export function apacheServer(inventory: Inventory, deps: ApacheDeps = {}): WebSe
       return { server, daemons, stray: census.stray, suspect: census.suspect };
     },
     async configTest() {
-      const { ctl, confFile } = inventory.apache;
+      const { ctl, confFile, siteFile } = inventory.apache;
       const test = await configTest(ctl);
       const result = { ok: test.ok, output: test.output, ...(test.rejected ? { rejected: test.rejected } : {}) };
-      if (!test.ok || (await isIncluded(test.includes, confFile))) return result;
-      return { ...result, ok: false, notLoaded: { fragment: confFile, fix: await includeFix(ctl, confFile) } };
+      if (!test.ok) return result;
+      for (const fragment of siteFile === undefined ? [confFile] : [confFile, siteFile]) {
+        if (await isIncluded(test.includes, fragment)) continue;
+        const fix = fragment === siteFile ? `add \`Include "${siteFile}"\` inside the <VirtualHost> that serves the site` : await includeFix(ctl, confFile);
+        return { ...result, ok: false, notLoaded: { fragment, fix } };
+      }
+      return result;
     },
     gracefulReload: () => gracefulRestart(inventory.apache.ctl),
     waitForAllGroups: (sinceMs, timeoutMs) => waitFor(groups, sinceMs, timeoutMs, 'after the graceful restart, '),

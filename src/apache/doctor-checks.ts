@@ -296,6 +296,7 @@ export async function checkWritable(inventory: Inventory): Promise<Check> {
   const targets: [string, string][] = [
     ['wsgi_dir', inventory.apache.wsgiDir],
     ['conf_file\'s directory', dirname(inventory.apache.confFile)],
+    ...(inventory.apache.siteFile !== undefined ? [['site_file\'s directory', dirname(inventory.apache.siteFile)] as [string, string]] : []),
     ['user_file\'s directory', dirname(inventory.apache.userFile)],
     ['the inventory\'s directory (lock file)', inventory.dir],
   ];

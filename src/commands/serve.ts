@@ -59,7 +59,8 @@ export async function serveCommand(options: ServeOptions, io: Io): Promise<ExitC
   });
   for (const event of init.events) io.out(`${eventText(event)}\n`);
   for (const warning of await warnings(inventory, paths.pidFile)) io.err(`warning: ${warning}\n`);
-  const server = await startServer(paths, options.port, inventory.apache.confFile, process.getuid?.() === 0);
+  const fragments = inventory.apache.siteFile === undefined ? [inventory.apache.confFile] : [inventory.apache.confFile, inventory.apache.siteFile];
+  const server = await startServer(paths, options.port, fragments, process.getuid?.() === 0);
   io.out(
     `Serving ${inventory.file} at ${server.url} (Apache pid ${server.pid}, logs in ${paths.stateDir}/logs).\n` +
       inventory.users.map((u) => `  ${u.user} -> ${u.group}\n`).join(''),

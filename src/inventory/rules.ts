@@ -213,7 +213,7 @@ const pathsApart: Rule = (data, _doc, dir) => {
   const at = (p: unknown) => (typeof p === 'string' ? resolve(dir, p) : undefined);
   const wsgiDir = at(apache.wsgi_dir);
   const issues: SchemaIssue[] = [];
-  for (const key of ['conf_file', 'user_file'] as const) {
+  for (const key of ['conf_file', 'user_file', 'site_file'] as const) {
     const path = at(apache[key]);
     if (path === undefined || wsgiDir === undefined) continue;
     if (path === wsgiDir || path.startsWith(`${wsgiDir}/`)) {
@@ -224,11 +224,15 @@ const pathsApart: Rule = (data, _doc, dir) => {
   if (conf !== undefined && conf === at(apache.user_file)) {
     issues.push({ path: ['apache', 'conf_file'], at: 'value', message: 'must not be the same file as user_file' });
   }
+  const site = at(apache.site_file);
+  if (site !== undefined && (site === conf || site === at(apache.user_file) || (conf !== undefined && site === `${conf}.session-key`))) {
+    issues.push({ path: ['apache', 'site_file'], at: 'value', message: 'must be a file of its own: not conf_file, user_file or the session key' });
+  }
   // Each group owns a directory under data_dir: none of plexctl's own files may sit there.
   const dataDir = at(asRecord(data.site).data_dir ?? 'data');
   const inside = (path: string, parent: string) => path === parent || path.startsWith(`${parent}/`);
   if (dataDir !== undefined) {
-    for (const key of ['wsgi_dir', 'conf_file', 'user_file'] as const) {
+    for (const key of ['wsgi_dir', 'conf_file', 'user_file', 'site_file'] as const) {
       const path = at(apache[key]);
       if (path !== undefined && inside(path, dataDir)) {
         issues.push({ path: ['apache', key], at: 'value', message: `must not be site.data_dir (${dataDir}) or inside it: the groups own the directories there` });

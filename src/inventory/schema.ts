@@ -223,6 +223,12 @@ export const inventorySchema: Schema = {
           errorMessage:
             'must not contain a double quote, a backslash, "*", "?", "[", "]", a control character, "${" or "%{" (it is Included, where *?[] are wildcards)',
         },
+        site_file: {
+          ...path('optional: the site\'s part of the configuration (the map, the login page, static files, WSGIScriptAlias and its <Directory>), to Include inside your <VirtualHost>; conf_file then keeps only the server-wide part (the daemons)'),
+          pattern: '^(?!.*\\$\\{)(?!.*%\\{)[^"\\\\*?\\[\\]\\u0000-\\u001f\\u007f]*$',
+          errorMessage:
+            'must not contain a double quote, a backslash, "*", "?", "[", "]", a control character, "${" or "%{" (it is Included, where *?[] are wildcards)',
+        },
         wsgi_dir: {
           ...path('where the generated WSGI scripts and procmap.txt live'),
           pattern: '^(?!.*\\$\\{)(?!.*%\\{)[^"\\\\*?\\[\\]\\u0000-\\u001f\\u007f]*$',

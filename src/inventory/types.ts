@@ -67,6 +67,8 @@ export interface Inventory {
   };
   apache: {
     confFile: string;
+    /** The site's part of the configuration, to Include inside a <VirtualHost> (conf_file then holds only the server-wide part). */
+    siteFile?: string;
     wsgiDir: string;
     userFile: string;
     realm: string;

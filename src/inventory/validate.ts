@@ -100,6 +100,7 @@ interface RawInventory {
   };
   apache: {
     conf_file: string;
+    site_file?: string;
     wsgi_dir: string;
     user_file: string;
     realm?: string;
@@ -160,6 +161,7 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
     },
     apache: {
       confFile: abs(raw.apache.conf_file),
+      ...optional('siteFile', raw.apache.site_file !== undefined ? abs(raw.apache.site_file) : undefined),
       wsgiDir: abs(raw.apache.wsgi_dir),
       userFile: abs(raw.apache.user_file),
       realm: raw.apache.realm ?? 'plexctl',

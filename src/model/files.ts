@@ -5,7 +5,7 @@
  */
 
 /** Every kind of generated file; each has one descriptor in src/render/generated-files.ts. */
-export type FileKind = 'apache-conf' | 'main-script' | 'group-script' | 'procmap' | 'procmap-dbm' | 'login-page' | 'session-key';
+export type FileKind = 'apache-conf' | 'site-conf' | 'main-script' | 'group-script' | 'procmap' | 'procmap-dbm' | 'login-page' | 'session-key';
 
 /**
  * What a change of a file does to the live server: `graceful` (the web server must reload its

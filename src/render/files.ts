@@ -23,6 +23,7 @@ export function generatedPaths(inventory: Inventory) {
   const loginDir = loginDirFor(inventory.apache.confFile);
   return {
     conf: inventory.apache.confFile,
+    site: inventory.apache.siteFile,
     sessionKey: sessionKeyFileFor(inventory.apache.confFile),
     loginDir,
     loginPage: join(loginDir, loginPageName),

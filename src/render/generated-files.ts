@@ -124,6 +124,29 @@ export function renderProcmap(inventory: Inventory, unready: ReadonlySet<string>
   return renderTemplate('procmap.txt', { marker: marker(inventory), users });
 }
 
+/**
+ * The Apache configuration: `all` in conf_file, or (with apache.site_file) the server-wide part
+ * (the daemons) in conf_file and the site's part in site_file, for a <VirtualHost>.
+ */
+function renderFragment(inventory: Inventory, { paths, marker, groups }: RenderContext, part: 'all' | 'server' | 'site'): string {
+  return renderTemplate('plex.conf', {
+    ...helpers,
+    part,
+    marker,
+    groups,
+    files: paths,
+    mount: inventory.site.mount,
+    map: inventory.apache.map,
+    wsgiDir: inventory.apache.wsgiDir,
+    realm: inventory.apache.realm,
+    credentials: credentialsOf(inventory).webServerConfig(),
+    auth: inventory.apache.auth,
+    form: formLogin(inventory),
+    staticFiles: inventory.site.static,
+    unreadyRoute,
+  });
+}
+
 export const generatedFiles: readonly GeneratedFileKind[] = [
   {
     kind: 'apache-conf',
@@ -135,27 +158,22 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     writer: 'text',
     freshMtime: false,
     outSubdir: '',
-    render: (inventory, { paths, marker, groups }) => [
-      {
-        path: paths.conf,
-        kind: 'apache-conf',
-        content: renderTemplate('plex.conf', {
-          ...helpers,
-          marker,
-          groups,
-          files: paths,
-          mount: inventory.site.mount,
-          map: inventory.apache.map,
-          wsgiDir: inventory.apache.wsgiDir,
-          realm: inventory.apache.realm,
-          credentials: credentialsOf(inventory).webServerConfig(),
-          auth: inventory.apache.auth,
-          form: formLogin(inventory),
-          staticFiles: inventory.site.static,
-          unreadyRoute,
-        }),
-      },
+    render: (inventory, context) => [
+      { path: context.paths.conf, kind: 'apache-conf', content: renderFragment(inventory, context, inventory.apache.siteFile === undefined ? 'all' : 'server') },
     ],
+  },
+  {
+    kind: 'site-conf',
+    label: 'site configuration',
+    writeOrder: 2,
+    effect: 'graceful',
+    mode: 0o644,
+    readers: 'root',
+    writer: 'text',
+    freshMtime: false,
+    outSubdir: '',
+    render: (inventory, context) =>
+      context.paths.site === undefined ? [] : [{ path: context.paths.site, kind: 'site-conf', content: renderFragment(inventory, context, 'site') }],
   },
   {
     kind: 'session-key',
