@@ -209,9 +209,12 @@ await describeLive('an unmodified django-admin startproject project behind plexc
   it('a released instance is initialised afresh for its next tenant: nothing of the last one\'s data', async () => {
     const removed = await cli(['user', 'remove', 'alice']);
     assert.equal(removed.exitCode, 0, describeRun(removed));
+    // Released, then initialised at once on its fresh directory: ready for the next tenant.
+    assert.match(removed.stdout, /released g1/);
+    assert.match(removed.stdout, /initialised g1: migrate --noinput/);
     const added = await cli(['user', 'add', 'erin', '--group', 'g1', '--password-stdin'], 'erin-pw\n');
     assert.equal(added.exitCode, 0, describeRun(added));
-    assert.match(added.stdout, /initialised g1/);
+    assert.match(added.stdout, /restart\s+not needed/, 'a ready group: nothing to restart');
     assert.equal(await pythonIn('g1', 'from django.contrib.auth.models import User, Group; print(User.objects.count(), Group.objects.count())'), '0 0');
     assert.equal((await request('/admin/login/', { user: 'erin' })).status, 200);
   });

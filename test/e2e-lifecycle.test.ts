@@ -32,7 +32,7 @@ await describeLive('user lifecycle on a live server', { timeout: 180_000 }, () =
   });
   after(async () => site?.stop());
 
-  it('user add to an empty group: the user logs in and lands there within 2 s; only that group restarted', async (t) => {
+  it('user add to a ready group (never used): the user logs in and lands there within 2 s; nothing restarted', async (t) => {
     if (!site) return t.skip('no Apache');
     const parent = await site.parentPid();
     const before = await pidsByGroup();
@@ -48,10 +48,10 @@ await describeLive('user lifecycle on a live server', { timeout: 180_000 }, () =
     assert.equal(response.body.group, 'spare', 'the first group with no user');
     assert.equal(response.body.settings.GREETING, 'spare');
     const afterwards = await pidsByGroup();
-    assert.notDeepEqual(afterwards.spare, before.spare, 'a fresh tenant gets a fresh process');
-    for (const g of groups.filter((g) => g !== 'spare')) assert.deepEqual(afterwards[g], before[g], `${g} was not touched`);
+    // spare's daemon has served nobody since Apache started it: it is already a fresh instance.
+    for (const g of groups) assert.deepEqual(afterwards[g], before[g], `${g} was not restarted`);
     assert.equal(await site.parentPid(), parent, 'Apache itself was not restarted');
-    assert.match(added.stdout, new RegExp(`spare: ${before.spare!.join(',')} -> ${afterwards.spare!.join(',')}`));
+    assert.match(added.stdout, /restart\s+not needed/);
     // The inventory changed by exactly one added line.
     const edited = await readFile(file(), 'utf8');
     assert.deepEqual(edited.split('\n').filter((l) => !original.split('\n').includes(l)), ['  dave: spare']);

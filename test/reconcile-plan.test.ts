@@ -83,7 +83,9 @@ describe('restart decisions of user add, remove and move', () => {
   const script = (group: string): FileChange => change(`/w/group-${group}.wsgi`, 'group-script', group);
   const map: FileChange = change('/w/procmap.txt', 'procmap');
 
-  it('add to an empty group restarts it (a fresh tenant gets a fresh process)', () => assert.deepEqual(restartOnAdd('g1', 0, [map]), ['g1']));
+  it('add to an empty group that served someone restarts it (a fresh tenant gets a fresh process)', () => assert.deepEqual(restartOnAdd('g1', 0, [map]), ['g1']));
+  it('add to a ready group (released, or never used: its daemon served nobody) restarts nothing', () => assert.deepEqual(restartOnAdd('g1', 0, [map], true), []));
+  it('add to a ready group whose script changes still restarts it', () => assert.deepEqual(restartOnAdd('g1', 0, [script('g1')], true), ['g1']));
   it('add to a group in use restarts nothing', () => assert.deepEqual(restartOnAdd('g1', 2, [map]), []));
   it('add whose group script changes restarts that group', () => assert.deepEqual(restartOnAdd('g1', 2, [script('g1')]), ['g1']));
   it('add does not restart another group whose script changes', () => assert.deepEqual(restartOnAdd('g1', 2, [script('g2')]), []));

@@ -10,9 +10,13 @@ export function groupsWithChangedScripts(changes: FileChange[]): string[] {
   return [...new Set(changes.flatMap((c) => (c.group !== undefined && descriptorOf(c.kind).effect === 'restart-group' ? [c.group] : [])))];
 }
 
-/** `user add` to `group`, which had `usersBefore` users. */
-export function restartOnAdd(group: string, usersBefore: number, changes: FileChange[]): string[] {
-  return usersBefore === 0 || groupsWithChangedScripts(changes).includes(group) ? [group] : [];
+/**
+ * `user add` to `group`, which had `usersBefore` users. `ready`: the group has served nobody since
+ * it was released or started (no in-use mark), so its daemon is already a fresh one: nothing to
+ * restart (the mod_wsgi recipe's pre-defined pool, ready before anyone asks).
+ */
+export function restartOnAdd(group: string, usersBefore: number, changes: FileChange[], ready = false): string[] {
+  return (usersBefore === 0 && !ready) || groupsWithChangedScripts(changes).includes(group) ? [group] : [];
 }
 
 /** Completing an earlier `user add` that stopped half-way: restart only if it never reached the map and the user is alone. */

@@ -168,7 +168,7 @@ export async function addUser(
     instanceStep(next),
     releaseStep(inventory, () => (unfinishedRelease ? target : undefined), options),
     writeFilesStep('scripts', files.other),
-    restartStep(next, () => (unfinishedRelease ? restartOnMove(files.other) : restartOnAdd(target, usersBefore, files.other)), options, report),
+    restartStep(next, () => (unfinishedRelease ? restartOnMove(files.other) : restartOnAdd(target, usersBefore, files.other, usersBefore === 0 && !inUse.has(target))), options, report),
     initStep(next, target),
     mapStep(next, files.map),
     passwordStep(next, request.user, request.password),
@@ -233,6 +233,8 @@ export async function removeUserFromSite(session: Session, user: string, options
     usersAfter === 0
       ? releaseStep(next, () => group, options)
       : restartStep(next, () => restartOnRemove(group, usersAfter, files.other), options, report),
+    // Released: initialised again at once, so the next `user add` finds it ready.
+    ...(usersAfter === 0 ? [initStep(next, group)] : []),
   ]);
   return report;
 }
