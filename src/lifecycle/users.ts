@@ -73,7 +73,7 @@ function initStep(inventory: Inventory, group: string): Step {
   return {
     name: 'init',
     run: async () => {
-      if (!(await groupsToInitialise(inventory)).includes(group)) return false;
+      if (!(await groupsToInitialise(inventory)).includes(group)) return { skipped: 'not-needed' };
       const result = await initialiseGroups(inventory, [group]);
       if (result.failed.length > 0) throw initFailedError(result.failed, 'the user is in the inventory but not routed to it');
       return result.events;
