@@ -2,8 +2,8 @@
  * `plexctl user add` on a live private Apache, until the new user's first request is served in
  * the right group: from spawning `plexctl user add NAME --group G --password-stdin` to the first
  * HTTP 200 whose body says group G, polling GET / with the user's Basic auth every 20 ms. Each add
- * goes to an empty group, so plexctl restarts that group (SIGINT to its daemon, wait until Apache
- * has respawned it and it is ready), then writes procmap.txt, then the password.
+ * goes to a ready group (empty, and its daemon has served nobody), so plexctl restarts nothing: it
+ * writes the inventory, procmap.txt, then the password.
  *
  * The floor, measured alternately with the adds: Apache respawning a signalled daemon. SIGINT the
  * daemon of django1 directly and time until a request by django1's user succeeds from a new pid.
