@@ -42,6 +42,19 @@ describe('status logic (pure)', () => {
     ...over,
   });
 
+  it('each group\'s instance: in use, ready (an add restarts nothing), releasing, not initialised; and how many are ready', () => {
+    const groups = ['one', 'two', 'idle', 'left', 'fresh'];
+    const plain = buildStatus(base({ groups, inUse: new Set(['one', 'two', 'left']) }));
+    assert.deepEqual(plain.groups.map((g) => [g.group, g.instance]), [['one', 'in use'], ['two', 'in use'], ['idle', 'ready'], ['left', 'releasing'], ['fresh', 'ready']]);
+    assert.match(formatStatus(plain), /^Ready for new users: 2 groups$/m);
+    const withInit = buildStatus(base({ groups, inUse: new Set(['one', 'two']), initialised: new Set(['one', 'two', 'idle']) }));
+    assert.deepEqual(withInit.groups.map((g) => g.instance), ['in use', 'in use', 'ready', 'not initialised', 'not initialised']);
+    const none = buildStatus(base({ groups: ['one'], inUse: new Set(['one']) }));
+    assert.match(formatStatus(none), /Ready for new users: none: the next `user add` without --group fails/);
+    const preparing = buildStatus(base({ groups: ['one', 'left'], inUse: new Set(['one', 'left']), users: [{ user: 'u', group: 'one' }] }));
+    assert.match(formatStatus(preparing), /^Ready for new users: none; 1 empty group is still being prepared: `plexctl reconcile` finishes them$/m);
+  });
+
   it('stale only beyond the 20 ms measuring error', () => {
     assert.equal(isStale(1020, 1000), false);
     assert.equal(isStale(1021, 1000), true);
@@ -210,8 +223,9 @@ await describeLive('status and doctor on a live server', { timeout: 180_000 }, (
     const text = await site.cli(['status']);
     assert.equal(text.exitCode, 0);
     assert.match(text.stdout, new RegExp(`^Apache: running, parent pid ${parent} `, 'm'));
-    for (const g of report.groups) assert.match(text.stdout, new RegExp(`^${g.group}\\s+running\\s+${g.pids.join(',')}\\s`, 'm'));
+    for (const g of report.groups) assert.match(text.stdout, new RegExp(`^${g.group}\\s+running\\s+${g.users.length > 0 ? 'in use' : 'ready'}\\s+${g.pids.join(',')}\\s`, 'm'));
     assert.match(text.stdout, /^beta .* bob, carol$/m);
+    assert.match(text.stdout, /^Ready for new users: 1 group$/m);
     assert.match(text.stdout, /^Files: every managed file matches the inventory$/m);
   });
 

@@ -39,7 +39,19 @@ export interface StatusInput {
   /** The file plan (desiredAgainstDisk), or why it could not be made. */
   drift: FileChange[] | { error: string };
   nowMs: number;
+  /** Groups that have had a tenant since their last release (in-use marks). */
+  inUse?: ReadonlySet<string>;
+  /** Groups whose instance ran site.init; undefined when the inventory has no init. */
+  initialised?: ReadonlySet<string>;
 }
+
+/**
+ * What a group's instance is to the next `user add`: `in use` (it has users), `ready` (no user,
+ * served nobody since its release, initialised: an add restarts nothing), `releasing` (no user,
+ * but a release not finished: the next reconcile or add finishes it), `not initialised` (its
+ * site.init has not run, or failed).
+ */
+export type InstanceState = 'in use' | 'ready' | 'releasing' | 'not initialised';
 
 export interface StaleDaemon {
   pid: number;
@@ -51,6 +63,7 @@ export interface StaleDaemon {
 export interface GroupStatus {
   group: string;
   state: GroupState;
+  instance: InstanceState;
   users: string[];
   pids: number[];
   /** When the oldest daemon started (ISO 8601), null when none runs. */
@@ -91,8 +104,12 @@ export function buildStatus(input: StatusInput): StatusReport {
   const groups = input.groups.map((group): GroupStatus => {
     const daemons = input.apache.running ? (input.daemons.get(group) ?? []) : [];
     const users = usersOf.get(group) ?? [];
+    const instance: InstanceState =
+      input.initialised !== undefined && !input.initialised.has(group) ? 'not initialised'
+        : users.length > 0 ? 'in use'
+          : input.inUse?.has(group) ? 'releasing' : 'ready';
     if (daemons.length === 0) {
-      return { group, state: 'not running', users, pids: [], startedAt: null, uptimeSeconds: null, rssBytes: null, stale: [] };
+      return { group, state: 'not running', instance, users, pids: [], startedAt: null, uptimeSeconds: null, rssBytes: null, stale: [] };
     }
     const scripts = [input.groupScripts.get(group), input.mainScript].filter((s): s is ScriptTime => s !== undefined);
     const stale: StaleDaemon[] = [];
@@ -109,6 +126,7 @@ export function buildStatus(input: StatusInput): StatusReport {
     return {
       group,
       state: stale.length > 0 ? 'stale' : 'running',
+      instance,
       users,
       pids: daemons.map((d) => d.pid).sort((a, b) => a - b),
       startedAt: oldest === undefined ? null : iso(oldest),
@@ -172,16 +190,24 @@ export function formatStatus(report: StatusReport): string {
   );
   out.push(
     table([
-      ['GROUP', 'STATE', 'PIDS', 'UPTIME', 'MEMORY', 'USERS'],
+      ['GROUP', 'STATE', 'INSTANCE', 'PIDS', 'UPTIME', 'MEMORY', 'USERS'],
       ...report.groups.map((g) => [
         g.group,
         g.state,
+        g.instance,
         g.pids.length > 0 ? g.pids.join(',') : '-',
         g.uptimeSeconds === null ? '-' : formatUptime(g.uptimeSeconds),
         g.rssBytes === null ? '-' : formatBytes(g.rssBytes),
         userList(g.users),
       ]),
     ]),
+  );
+  const ready = report.groups.filter((g) => g.instance === 'ready').length;
+  const empty = report.groups.filter((g) => g.users.length === 0).length;
+  out.push(
+    ready > 0 ? `Ready for new users: ${ready} group${ready === 1 ? '' : 's'}\n`
+      : empty > 0 ? `Ready for new users: none; ${empty} empty group${empty === 1 ? ' is' : 's are'} still being prepared: \`plexctl reconcile\` finishes them\n`
+        : 'Ready for new users: none: the next `user add` without --group fails; add groups to the inventory, then `plexctl reconcile`\n',
   );
   const stale = report.groups.filter((g) => g.state === 'stale');
   for (const g of stale) {
