@@ -10,9 +10,11 @@ import {
   namesMissingFromBinary,
   parseLoadedModules,
   pathPrefixes,
+  tlsCheck,
 } from '../src/apache/doctor-checks.js';
+import { isLoopback, parseListening } from '../src/apache/listening.js';
 import { parseConfigTest } from '../src/apache/ctl.js';
-import { buildStatus, formatStatus, formatUptime, isStale, type StatusInput } from '../src/status/status.js';
+import { buildStatus, formatStatus, formatUptime, isStale, readyPoolCheck, type StatusInput } from '../src/status/status.js';
 import { clockToleranceMs as staleToleranceMs } from '../src/poll.js';
 import { daemonPids, describeLive, makeTempDir, plexctl, repoRoot, startSite, type Site } from './helpers/e2e.js';
 
@@ -120,6 +122,51 @@ describe('status logic (pure)', () => {
 });
 
 describe('doctor helpers (pure)', () => {
+  it('reads the LISTEN sockets of a process from /proc/net/tcp and tcp6 (by inode), and tells loopback from the rest', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1 0000000000000000 100 0 0 10 0',
+      '   1: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1002 1 0000000000000000 100 0 0 10 0',
+      '   2: 0100007F:1F90 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 1003 1 0000000000000000 20 4 30 10 -1',
+      '   3: 0A00020F:01BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 9999 1 0000000000000000 100 0 0 10 0',
+    ].join('\n');
+    const tcp6 = [
+      '  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 00000000000000000000000001000000:1F91 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2001 1 0000000000000000 100 0 0 10 0',
+      '   1: 00000000000000000000000000000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2002 1 0000000000000000 100 0 0 10 0',
+      '   2: 0000000000000000FFFF00000100007F:1F92 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2003 1 0000000000000000 100 0 0 10 0',
+    ].join('\n');
+    const mine = new Set(['1001', '1002', '1003', '2001', '2002', '2003']);
+    assert.deepEqual(parseListening(tcp, mine), [{ address: '127.0.0.1', port: 8080 }, { address: '0.0.0.0', port: 80 }], 'only LISTEN rows, only its own inodes');
+    assert.deepEqual(parseListening(tcp6, mine), [{ address: '::1', port: 8081 }, { address: '::', port: 80 }, { address: '::ffff:127.0.0.1', port: 8082 }]);
+    assert.deepEqual(['127.0.0.1', '127.3.4.5', '::1', '::ffff:127.0.0.1', '0.0.0.0', '::', '10.0.2.15', '::ffff:10.0.2.15'].map(isLoopback), [true, true, true, true, false, false, false, false]);
+  });
+
+  it('TLS: warns when Apache listens off loopback and the site is not marked TLS; ok on loopback, with tls: true, or when it cannot look', () => {
+    const open = tlsCheck(false, 'basic', [{ address: '127.0.0.1', port: 8080 }, { address: '0.0.0.0', port: 80 }, { address: '::', port: 80 }]);
+    assert.equal(open.status, 'warn');
+    assert.match(open.detail, /^Apache listens on 0\.0\.0\.0:80, \[::\]:80 and the site is not marked TLS \(apache\.tls: false\): Basic auth sends the password with every request/);
+    assert.match(open.hint!, /apache\.site_file.*apache\.tls: true/);
+    assert.match(tlsCheck(false, 'form', [{ address: '10.0.2.15', port: 80 }]).detail, /form login sends the password, then the session cookie/);
+    assert.equal(tlsCheck(false, 'basic', [{ address: '127.0.0.1', port: 8080 }]).status, 'ok');
+    assert.equal(tlsCheck(true, 'basic', [{ address: '0.0.0.0', port: 80 }]).status, 'ok');
+    assert.match(tlsCheck(false, 'basic', { notChecked: 'Apache is not running' }).detail, /^not checked: Apache is not running$/);
+  });
+
+  it('ready pool: ok with the count of ready groups; warns when none is ready, saying whether empty groups are being prepared or all have users', () => {
+    const users = new Map([['one', 2], ['two', 1]]);
+    const count = (g: string) => users.get(g) ?? 0;
+    const fine = readyPoolCheck(['one', 'two', 'idle'], count, { inUse: new Set(['one', 'two']) });
+    assert.deepEqual([fine.status, fine.detail], ['ok', '1 of 3 groups ready for new users (a user add into one restarts nothing)']);
+    const preparing = readyPoolCheck(['one', 'idle'], count, { inUse: new Set(['one']), initialised: new Set(['one']) });
+    assert.equal(preparing.status, 'warn');
+    assert.match(preparing.detail, /1 empty group is still being prepared/);
+    assert.match(preparing.hint!, /plexctl reconcile/);
+    const full = readyPoolCheck(['one', 'two'], count, { inUse: new Set(['one', 'two']) });
+    assert.match(full.detail, /all 2 have users, so the next `user add` without --group fails/);
+    assert.match(full.hint!, /add groups/);
+  });
+
   it('parses `apache2 -t -D DUMP_INCLUDES` (as Apache 2.4.71 prints it): the included files, the messages, the file Apache rejected', () => {
     const passed = parseConfigTest(
       'Included configuration files:\n  (*) /srv/plex/.plexctl/serve/httpd.conf\n    (24) /srv/plex/build/plex.conf\n      (3) /srv/plex/build/plex.conf.session-key\nAH00558: apache2: Could not reliably determine the server\'s fully qualified domain name',
@@ -270,11 +317,14 @@ await describeLive('status and doctor on a live server', { timeout: 180_000 }, (
     const checks = lines.filter((l) => /^(ok|FAIL|warn) /.test(l));
     assert.ok(checks.length >= 9, r.stdout);
     assert.deepEqual(checks.filter((l) => !l.startsWith('ok ')), [], r.stdout);
-    for (const name of ['Apache', 'modules', 'mod_wsgi', 'Python', 'Django', 'pid file', 'signals', 'writable', 'daemon options']) {
+    for (const name of ['Apache', 'modules', 'mod_wsgi', 'Python', 'Django', 'pid file', 'signals', 'writable', 'daemon options', 'TLS', 'ready pool']) {
       assert.ok(checks.some((l) => new RegExp(`^ok\\s+${name}\\s`).test(l)), `${name}: ${r.stdout}`);
     }
     assert.match(r.stdout, /\/usr\/sbin\/apache2 -f \S+\/\.plexctl\/serve\/httpd\.conf -M/);
     assert.match(r.stdout, new RegExp(`Apache parent pid ${await site.parentPid()}`));
+    // The private server listens on 127.0.0.1 only, read from its sockets; spare has nobody.
+    assert.match(r.stdout, new RegExp(`^ok\\s+TLS\\s+Apache listens on loopback only \\(127\\.0\\.0\\.1:${site.port}\\)`, 'm'));
+    assert.match(r.stdout, /^ok\s+ready pool\s+1 of 3 groups ready for new users/m);
     assert.match(lines.at(-1)!, /^All \d+ checks ok\.$/);
   });
 

@@ -16,6 +16,7 @@ import { credentialsOf } from '../credentials/for-inventory.js';
 import { daemonOptionTypes } from '../inventory/daemon-options.js';
 import type { Inventory } from '../inventory/types.js';
 import { fail, ok, warn, type Check } from '../doctor/check.js';
+import { isLoopback, listeningAddresses, type ListenAddress } from './listening.js';
 
 export { formatChecks, type Check, type CheckStatus } from '../doctor/check.js';
 
@@ -433,6 +434,33 @@ export async function checkSiteAccess(inventory: Inventory): Promise<Check> {
   return ok(name, `${readers.map((r) => r.label).join(', ')} can reach wsgi_dir, user_file and ${n} python_path entr${n === 1 ? 'y' : 'ies'}${note}`);
 }
 
+/**
+ * Basic auth sends the password with every request, form login the password once and then the
+ * session cookie: over plain HTTP off this machine, anyone on the path reads them. What Apache
+ * really listens on (its sockets in /proc), so a Listen in any conf file counts.
+ */
+export function tlsCheck(tls: boolean, auth: string, listening: ListenAddress[] | { notChecked: string }): Check {
+  const name = 'TLS';
+  if (tls) return ok(name, 'apache.tls: true: the site is marked as served over HTTPS only');
+  if (!Array.isArray(listening)) return ok(name, `not checked: ${listening.notChecked}`);
+  const shown = (a: ListenAddress) => `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+  const open = listening.filter((a) => !isLoopback(a.address));
+  if (open.length === 0) return ok(name, `Apache listens on loopback only (${listening.map(shown).join(', ') || 'no TCP socket'}): passwords never leave this machine`);
+  const secret = auth === 'form' ? 'form login sends the password, then the session cookie,' : 'Basic auth sends the password with every request';
+  return warn(
+    name,
+    `Apache listens on ${open.map(shown).join(', ')} and the site is not marked TLS (apache.tls: false): ${secret} readable by anyone between the browser and this machine`,
+    'serve the site in a TLS <VirtualHost> (apache.site_file; README: the site in a VirtualHost) and set apache.tls: true, or listen on 127.0.0.1 only',
+  );
+}
+
+async function checkTls(inventory: Inventory, apache: ApacheState): Promise<Check> {
+  if (inventory.apache.tls) return tlsCheck(true, inventory.apache.auth, []);
+  if (!apache.running) return tlsCheck(false, inventory.apache.auth, { notChecked: 'Apache is not running' });
+  const listening = await listeningAddresses(apache.pid).catch((error: NodeJS.ErrnoException) => ({ notChecked: `cannot read Apache's sockets (${error.code ?? error.message}): run doctor as root` }));
+  return tlsCheck(false, inventory.apache.auth, listening);
+}
+
 /** Every check, in order; a check that throws is reported as a FAIL, never as a crash of doctor. */
 export async function runChecks(inventory: Inventory, options: { lister?: ProcessLister; asRoot?: boolean } = {}): Promise<Check[]> {
   const guard = async (name: string, check: () => Promise<Check> | Check): Promise<Check> => {
@@ -459,5 +487,6 @@ export async function runChecks(inventory: Inventory, options: { lister?: Proces
   checks.push(await guard('writable', () => checkWritable(inventory)));
   checks.push(await guard('daemon options', () => checkDaemonOptions(inventory, binary)));
   if (asRoot) checks.push(await guard('site access', () => checkSiteAccess(inventory)));
+  checks.push(await guard('TLS', () => checkTls(inventory, apache)));
   return checks;
 }

@@ -42,6 +42,11 @@ export async function doctorCommand(options: DoctorOptions, io: Io): Promise<Exi
       hint: 'fix the trusted paths first, then run plexctl doctor again',
     });
   }
+  const [{ readInstanceMarks }, { readyPoolCheck }] = await Promise.all([import('../apply/instance-marks.js'), import('../status/status.js')]);
+  const marks = await readInstanceMarks(inventory);
+  const users = new Map<string, number>();
+  for (const u of inventory.users) users.set(u.group, (users.get(u.group) ?? 0) + 1);
+  checks.push(readyPoolCheck(inventory.groups.map((g) => g.name), (g) => users.get(g) ?? 0, marks));
   const warnings = safetyWarnings(inventory, process.getuid?.() === 0);
   checks.push(
     warnings.length > 0

@@ -32,7 +32,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<Exi
     import('../status/status.js'),
   ]);
   const inventory = await loadInventory(options.inventory);
-  const [{ readInUse }, { readInitialised }] = await Promise.all([import('../apply/in-use.js'), import('../apply/management.js')]);
+  const { readInstanceMarks } = await import('../apply/instance-marks.js');
   const observed = await (options.server ?? webServerOf(inventory)).observe();
   const paths = generatedPaths(inventory);
   const groupScripts = new Map(
@@ -60,8 +60,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<Exi
     groupScripts,
     drift,
     nowMs: Date.now(),
-    inUse: await readInUse(inventory),
-    ...(inventory.site.init.length > 0 ? { initialised: await readInitialised(inventory) } : {}),
+    ...(await readInstanceMarks(inventory)),
   });
   io.out(options.json ? json(report) : formatStatus(report));
   for (const warning of safetyWarnings(inventory, process.getuid?.() === 0)) io.err(`warning: ${warning}\n`);

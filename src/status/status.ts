@@ -3,6 +3,7 @@
  * (src/commands/status.ts) gathers processes, /proc facts, file mtimes and the file plan, and
  * this module turns them into a report and its text.
  */
+import { ok, warn, type Check } from '../doctor/check.js';
 import type { FileChange } from '../model/files.js';
 import { formatFileChange } from '../plan/format.js';
 import { clockToleranceMs } from '../poll.js';
@@ -52,6 +53,27 @@ export interface StatusInput {
  * site.init has not run, or failed).
  */
 export type InstanceState = 'in use' | 'ready' | 'releasing' | 'not initialised';
+
+export function instanceState(group: string, users: number, marks: Pick<StatusInput, 'inUse' | 'initialised'>): InstanceState {
+  if (marks.initialised !== undefined && !marks.initialised.has(group)) return 'not initialised';
+  if (users > 0) return 'in use';
+  return marks.inUse?.has(group) ? 'releasing' : 'ready';
+}
+
+/** `doctor`'s view of the pool: warn when the next `user add` without --group finds no ready group. */
+export function readyPoolCheck(groups: string[], usersOf: (group: string) => number, marks: Pick<StatusInput, 'inUse' | 'initialised'>): Check {
+  const states = groups.map((g) => instanceState(g, usersOf(g), marks));
+  const ready = states.filter((s) => s === 'ready').length;
+  if (ready > 0) return ok('ready pool', `${ready} of ${groups.length} groups ready for new users (a user add into one restarts nothing)`);
+  const empty = groups.filter((g) => usersOf(g) === 0).length;
+  return warn(
+    'ready pool',
+    empty > 0 ? `no group is ready for a new user: ${empty} empty group${empty === 1 ? ' is' : 's are'} still being prepared (released, or site.init not run)`
+      : `no group is ready for a new user: all ${groups.length} have users, so the next \`user add\` without --group fails`,
+    empty > 0 ? 'run plexctl reconcile (it finishes releases and runs site.init); plexctl status shows each group\'s INSTANCE'
+      : 'add groups to the inventory\'s groups:, then plexctl reconcile',
+  );
+}
 
 export interface StaleDaemon {
   pid: number;
@@ -104,10 +126,7 @@ export function buildStatus(input: StatusInput): StatusReport {
   const groups = input.groups.map((group): GroupStatus => {
     const daemons = input.apache.running ? (input.daemons.get(group) ?? []) : [];
     const users = usersOf.get(group) ?? [];
-    const instance: InstanceState =
-      input.initialised !== undefined && !input.initialised.has(group) ? 'not initialised'
-        : users.length > 0 ? 'in use'
-          : input.inUse?.has(group) ? 'releasing' : 'ready';
+    const instance = instanceState(group, users.length, input);
     if (daemons.length === 0) {
       return { group, state: 'not running', instance, users, pids: [], startedAt: null, uptimeSeconds: null, rssBytes: null, stale: [] };
     }
