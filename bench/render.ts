@@ -43,7 +43,7 @@ function parseChanges(run: TimedRun): RenderJson['changed'] {
 export async function renderCell(users: number, groups: number, floor: Floor, options: RenderCellOptions): Promise<RenderCell> {
   const dir = await makeTempDir(`plexctl-bench-render-${users}u-${groups}g-`);
   const file = join(dir, 'plex.yaml');
-  let text = inventoryText({ users, groups, served: false });
+  let text = inventoryText({ users, groups, served: false, shared: true });
   await writeFile(file, text);
   const render = () => timedPlexctl(['-i', file, 'render', '--json'], { cwd: dir, timeoutMs: options.timeoutMs });
   const label = `${users} users / ${groups} groups`;

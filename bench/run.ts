@@ -169,7 +169,7 @@ async function main(): Promise<number> {
           // The throughput runs used a map made by bench/; check it is what plexctl renders for
           // the inventory as generated (the render phase may have left one user moved).
           const file = join(cell.dir, 'plex.yaml');
-          await writeFile(file, inventoryText({ users: bigUsers, groups: 10, served: false }));
+          await writeFile(file, inventoryText({ users: bigUsers, groups: 10, served: false, shared: true }));
           await plexctl(['-i', file, 'render'], { cwd: cell.dir });
           const rendered = await readFile(join(cell.dir, 'build', 'wsgi', 'procmap.txt'), 'utf8');
           result.throughput.mapMatchesRender = rendered === procmapText(bigUsers, 10, file);

@@ -7,7 +7,7 @@ import { lstat, lutimes, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { FileChange } from '../model/files.js';
 import { descriptorOf } from '../render/generated-files.js';
-import { removeFile, removeStaleTempFiles, setAccess, writeFileAtomic } from './atomic-write.js';
+import { removeFile, removeStaleTempFiles, setAccess, syncDir, writeFileAtomic } from './atomic-write.js';
 import { groupIdsByName } from '../system/accounts.js';
 import { buildDbm } from './dbm-map.js';
 import { newSessionKeyFile } from './session-key.js';
@@ -42,11 +42,32 @@ export async function applyFileChanges(changes: FileChange[]): Promise<AppliedFi
     await removeStaleTempFiles(dir);
   }
   const done: { change: FileChange; times: Times }[] = [];
-  for (const change of changes) {
-    const times = await timesOf(change.path);
-    try {
-      await applyOne(change);
-    } catch (error) {
+  const groupIds = groupIdsOnce();
+  for (const tier of writeTiers(changes)) {
+    // Within a tier (files of one write order, say a thousand group scripts) the writes run a
+    // few at a time and their directories are synced once at the end; a tier is durable before
+    // the next one starts, so the order between kinds (the map last) holds even after a crash
+    // of the machine.
+    let failure: { change: FileChange; error: unknown } | undefined;
+    let next = 0;
+    const worker = async () => {
+      while (failure === undefined && next < tier.length) {
+        const change = tier[next++]!;
+        const times = await timesOf(change.path);
+        try {
+          await applyOne(change, { syncDir: false }, groupIds);
+          done.push({ change, times });
+        } catch (error) {
+          failure ??= { change, error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrentWrites, tier.length) }, worker));
+    if (failure === undefined) {
+      await Promise.all([...new Set(tier.map((c) => dirname(c.path)))].map(syncDir)).catch((error: unknown) => (failure = { change: tier[0]!, error }));
+    }
+    if (failure !== undefined) {
+      const { change, error } = failure;
       await undoApplied(done);
       const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
       throw new UserError(
@@ -54,37 +75,62 @@ export async function applyFileChanges(changes: FileChange[]): Promise<AppliedFi
         reason === 'EACCES' || reason === 'EPERM' ? 'run as root, or make the path writable' : 'check that the path is a writable file in a writable directory',
       );
     }
-    done.push({ change, times });
   }
   return { changes, undo: () => undoApplied(done) };
 }
 
+/** Enough to keep the disk's queue busy (fsyncs of different files overlap); more buys nothing. */
+const concurrentWrites = 8;
+
+/** The changes cut into runs of one write order each, in the order given. */
+function writeTiers(changes: FileChange[]): FileChange[][] {
+  const tiers: FileChange[][] = [];
+  let order: number | undefined;
+  for (const change of changes) {
+    const o = descriptorOf(change.kind).writeOrder;
+    if (tiers.length === 0 || o !== order) tiers.push([]);
+    tiers.at(-1)!.push(change);
+    order = o;
+  }
+  return tiers;
+}
+
 /** root:GROUP for a file's access, when plexctl runs as root and the group exists; undefined otherwise. */
-async function ownerOf(change: FileChange): Promise<{ uid: number; gid: number } | undefined> {
+/**
+ * /etc/group, read at most once per applyFileChanges (the accounts its files name were made
+ * before it), not once per file: a first render of a thousand group scripts read it a thousand times.
+ */
+type GroupIds = () => Promise<Map<string, number>>;
+function groupIdsOnce(): GroupIds {
+  let read: Promise<Map<string, number>> | undefined;
+  return () => (read ??= groupIdsByName());
+}
+
+async function ownerOf(change: FileChange, groupIds: GroupIds = groupIdsByName): Promise<{ uid: number; gid: number } | undefined> {
   if (!change.access || process.getuid?.() !== 0) return undefined;
-  const gid = (await groupIdsByName()).get(change.access.group);
+  const gid = (await groupIds()).get(change.access.group);
   if (gid === undefined) throw new UserError(`the group ${change.access.group} that must own ${change.path} does not exist`, 'run `plexctl reconcile`: it creates the groups\' accounts first');
   return { uid: 0, gid };
 }
 
-async function applyOne(change: FileChange): Promise<void> {
+async function applyOne(change: FileChange, sync: { syncDir?: boolean } = {}, groupIds?: GroupIds): Promise<void> {
   const descriptor = descriptorOf(change.kind);
   const mode = change.access?.mode ?? descriptor.mode;
   if (change.accessOnly) {
-    await setAccess(change.path, mode, await ownerOf(change));
-    if (descriptor.writer === 'dbm') await setAccess(change.path.replace(/\.sha256$/, ''), mode, await ownerOf(change)).catch(() => undefined);
+    await setAccess(change.path, mode, await ownerOf(change, groupIds));
+    if (descriptor.writer === 'dbm') await setAccess(change.path.replace(/\.sha256$/, ''), mode, await ownerOf(change, groupIds)).catch(() => undefined);
     return;
   }
-  if (descriptor.writer === 'dbm') return applyDbm(change, mode, await ownerOf(change));
+  if (descriptor.writer === 'dbm') return applyDbm(change, mode, await ownerOf(change, groupIds));
   if (change.action === 'delete') {
-    await removeFile(change.path);
+    await removeFile(change.path, sync);
   } else if (descriptor.writer === 'secret') {
     // A fresh secret, or (undoing) the one there was.
-    const owner = await ownerOf(change);
+    const owner = await ownerOf(change, groupIds);
     await writeFileAtomic(change.path, change.after ?? newSessionKeyFile(), { mode, ...(owner ? { owner } : {}), enforce: true });
   } else {
-    const owner = await ownerOf(change);
-    await writeFileAtomic(change.path, change.after!, { mode, ...(owner ? { owner } : {}), enforce: change.access !== undefined, freshMtime: descriptor.freshMtime });
+    const owner = await ownerOf(change, groupIds);
+    await writeFileAtomic(change.path, change.after!, { mode, ...(owner ? { owner } : {}), enforce: change.access !== undefined, freshMtime: descriptor.freshMtime, ...sync });
   }
 }
 

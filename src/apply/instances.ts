@@ -8,7 +8,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { Event } from '../model/events.js';
 import type { InstanceChanges } from '../plan/instance-plan.js';
-import { ensureSystemUser, lookupUser } from '../system/accounts.js';
+import { ensureSystemUser, usersByName, type UserEntry } from '../system/accounts.js';
 
 async function setDirAccess(path: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
   const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
@@ -30,25 +30,49 @@ export async function applyInstanceChanges(changes: InstanceChanges): Promise<Ev
     const made = await ensureSystemUser(a.user, { comment: a.comment, ...(a.userGroup === a.user ? {} : { group: a.userGroup }) });
     if (made.created) events.push({ kind: 'account', user: a.user, group: a.group, uid: made.uid });
   }
-  for (const d of changes.dirs) {
-    let owner: { uid: number; gid: number } | undefined;
-    if (d.owner !== undefined) {
-      const entry = await lookupUser(d.owner);
-      if (!entry) throw new UserError(`the account ${d.owner} that must own ${d.path} does not exist`, 'run `plexctl reconcile` as root: it creates it');
-      owner = { uid: entry.uid, gid: entry.gid };
-    } else if (process.getuid?.() === 0) {
-      owner = { uid: 0, gid: 0 };
+  // data_dir (and .released) first, in order; then the groups' directories inside it, a few at
+  // a time (a thousand of them one by one cost a second of waiting on the disk).
+  const outer = changes.dirs.filter((d) => d.group === undefined);
+  const inner = changes.dirs.filter((d) => d.group !== undefined);
+  // Read once, after the accounts above were made: the owners of the directories below.
+  const accounts = changes.dirs.some((d) => d.owner !== undefined) ? await usersByName() : new Map<string, UserEntry>();
+  for (const d of outer) events.push(await applyDir(d, accounts));
+  const made: Event[] = new Array(inner.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    // After a failure no worker starts another directory: the command stops where it failed.
+    while (!failed && next < inner.length) {
+      const i = next++;
+      made[i] = await applyDir(inner[i]!, accounts).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
     }
-    if (d.action === 'create') {
-      try {
-        // data_dir itself may need its parents; a group's directory is made only inside it.
-        await mkdir(d.path, { mode: 0o700, recursive: d.group === undefined });
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-    await setDirAccess(d.path, d.mode, owner);
-    events.push({ kind: 'directory', action: d.action, path: d.path, mode: d.mode, ...(d.owner !== undefined ? { owner: d.owner } : {}) });
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(8, inner.length) }, worker));
+  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return [...events, ...made];
+}
+
+async function applyDir(d: InstanceChanges['dirs'][number], accounts: ReadonlyMap<string, UserEntry>): Promise<Event> {
+  let owner: { uid: number; gid: number } | undefined;
+  if (d.owner !== undefined) {
+    const entry = accounts.get(d.owner);
+    if (!entry) throw new UserError(`the account ${d.owner} that must own ${d.path} does not exist`, 'run `plexctl reconcile` as root: it creates it');
+    owner = { uid: entry.uid, gid: entry.gid };
+  } else if (process.getuid?.() === 0) {
+    owner = { uid: 0, gid: 0 };
   }
-  return events;
+  if (d.action === 'create') {
+    try {
+      // data_dir itself may need its parents; a group's directory is made only inside it.
+      await mkdir(d.path, { mode: 0o700, recursive: d.group === undefined });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  await setDirAccess(d.path, d.mode, owner);
+  return { kind: 'directory', action: d.action, path: d.path, mode: d.mode, ...(d.owner !== undefined ? { owner: d.owner } : {}) };
 }

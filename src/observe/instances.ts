@@ -4,7 +4,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import type { Inventory } from '../inventory/types.js';
-import { lookupUser } from '../system/accounts.js';
+import { usersByName } from '../system/accounts.js';
 
 export interface DirFacts {
   /** `missing`, a directory, or something else (a link, a file: never used, never followed). */
@@ -40,11 +40,12 @@ export async function dirFacts(path: string): Promise<DirFacts> {
 
 export async function observeInstances(inventory: Inventory): Promise<InstancesObservation> {
   const asRoot = process.getuid?.() === 0;
+  const accounts = await usersByName();
   const instances = await Promise.all(
     inventory.groups.map(async (group): Promise<InstanceFacts> => {
       let account: InstanceFacts['account'];
       if (group.runAs) {
-        const entry = await lookupUser(group.runAs.user);
+        const entry = accounts.get(group.runAs.user);
         account = { ...group.runAs, ...(entry ? { uid: entry.uid, gid: entry.gid, gecos: entry.gecos } : {}) };
       }
       return { group: group.name, ...(account ? { account } : {}), dataDir: await dirFacts(group.dataDir) };
