@@ -631,8 +631,20 @@ groups: {b1: {}, a3: {}}
 `);
       const run = (inv: string, args: string[]) => plexctl(['-i', join(dir, inv), ...args], { cwd: '/' });
       assert.equal((await run('one.yaml', ['render'])).exitCode, 0);
-      assert.equal((await run('b/two.yaml', ['render'])).exitCode, 0);
       const wsgi = join(dir, 'wsgi');
+      // The second inventory would overwrite the first's site.wsgi and map: refused, nothing written.
+      const shared = ['site.wsgi', 'procmap.txt'];
+      const first = await Promise.all(shared.map((n) => describeEntry(join(wsgi, n))));
+      const refused = await run('b/two.yaml', ['render']);
+      assert.equal(refused.exitCode, 1, refused.stdout + refused.stderr);
+      assert.match(refused.stderr, new RegExp(`${join(wsgi, '(site\\.wsgi|procmap\\.txt)')} was generated from another inventory \\(${join(dir, 'one.yaml')}\\).*nothing was written`));
+      assert.match(refused.stderr, /give this inventory its own apache\.wsgi_dir/);
+      assert.deepEqual(await Promise.all(shared.map((n) => describeEntry(join(wsgi, n)))), first, 'the first inventory\'s files are untouched');
+      assert.deepEqual((await readdir(wsgi)).filter((n) => /^group-(b1|a3)\.wsgi$/.test(n)), [], 'no script of the second was written');
+      // Its group scripts, as they would be if it had its own map and site.wsgi elsewhere.
+      const aside = join(dir, 'aside');
+      assert.equal((await run('b/two.yaml', ['render', '--out', aside])).exitCode, 0);
+      for (const n of ['group-b1.wsgi', 'group-a3.wsgi']) await writeFile(join(wsgi, n), await readFile(join(aside, 'wsgi', n)));
       await writeFile(join(wsgi, 'group-zz.wsgi'), '# hand-made, no marker\n');
       const theirs = ['group-b1.wsgi', 'group-a3.wsgi', 'group-zz.wsgi'];
       const before = await Promise.all(theirs.map((n) => describeEntry(join(wsgi, n))));

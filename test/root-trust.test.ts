@@ -142,7 +142,13 @@ isolation: shared
 groups: {b1: {}}
 `);
       assert.equal((await plexctl(['-i', 'one.yaml', 'render'], { cwd: dir })).exitCode, 0);
-      assert.equal((await plexctl(['-i', 'b/two.yaml', 'render'], { cwd: dir })).exitCode, 0);
+      // Into the shared wsgi_dir, the second would overwrite the first's site.wsgi and map: refused.
+      const refused = await plexctl(['-i', 'b/two.yaml', 'render'], { cwd: dir });
+      assert.equal(refused.exitCode, 1, refused.stderr);
+      assert.match(refused.stderr, /was generated from another inventory \(\S+one\.yaml\).*nothing was written/);
+      // Its script as if it had its own map and site.wsgi: rendered aside, copied in.
+      assert.equal((await plexctl(['-i', 'b/two.yaml', 'render', '--out', join(dir, 'aside')], { cwd: dir })).exitCode, 0);
+      await writeFile(join(wsgi, 'group-b1.wsgi'), await readFile(join(dir, 'aside', 'wsgi', 'group-b1.wsgi')));
       await writeFile(join(dir, 'one.yaml'), one('a1: {}'));
       const r = await plexctl(['-i', 'one.yaml', 'render'], { cwd: dir });
       assert.equal(r.exitCode, 0, r.stderr);
