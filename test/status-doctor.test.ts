@@ -57,6 +57,12 @@ describe('status logic (pure)', () => {
     assert.match(formatStatus(preparing), /^Ready for new users: none; 1 empty group is still being prepared: `plexctl reconcile` finishes them$/m);
   });
 
+  it('marks that cannot be read (not root): every instance unknown, and the ready line says to run as root', () => {
+    const status = buildStatus(base({ groups: ['one', 'idle'], marksUnreadable: 'cannot read /d/.plexctl (EACCES): run as root' }));
+    assert.deepEqual(status.groups.map((g) => g.instance), ['unknown', 'unknown']);
+    assert.match(formatStatus(status), /^Ready for new users: unknown \(the marks of each instance are root's: run status as root\)$/m);
+  });
+
   it('stale only beyond the 20 ms measuring error', () => {
     assert.equal(isStale(1020, 1000), false);
     assert.equal(isStale(1021, 1000), true);
@@ -151,6 +157,7 @@ describe('doctor helpers (pure)', () => {
     assert.equal(tlsCheck(false, 'basic', [{ address: '127.0.0.1', port: 8080 }]).status, 'ok');
     assert.equal(tlsCheck(true, 'basic', [{ address: '0.0.0.0', port: 80 }]).status, 'ok');
     assert.match(tlsCheck(false, 'basic', { notChecked: 'Apache is not running' }).detail, /^not checked: Apache is not running$/);
+    assert.match(tlsCheck(false, 'basic', []).detail, /^not checked: no listening TCP socket/, 'nothing seen is not "safe"');
   });
 
   it('ready pool: ok with the count of ready groups; warns when none is ready, saying whether empty groups are being prepared or all have users', () => {
@@ -165,6 +172,8 @@ describe('doctor helpers (pure)', () => {
     const full = readyPoolCheck(['one', 'two'], count, { inUse: new Set(['one', 'two']) });
     assert.match(full.detail, /all 2 have users, so the next `user add` without --group fails/);
     assert.match(full.hint!, /add groups/);
+    const unreadable = readyPoolCheck(['one'], count, { marksUnreadable: 'cannot read /d/.plexctl (EACCES): run as root' });
+    assert.deepEqual([unreadable.status, unreadable.detail], ['ok', 'not checked: cannot read /d/.plexctl (EACCES): run as root']);
   });
 
   it('parses `apache2 -t -D DUMP_INCLUDES` (as Apache 2.4.71 prints it): the included files, the messages, the file Apache rejected', () => {

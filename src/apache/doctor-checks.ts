@@ -443,9 +443,11 @@ export function tlsCheck(tls: boolean, auth: string, listening: ListenAddress[] 
   const name = 'TLS';
   if (tls) return ok(name, 'apache.tls: true: the site is marked as served over HTTPS only');
   if (!Array.isArray(listening)) return ok(name, `not checked: ${listening.notChecked}`);
+  // A running Apache always listens somewhere: none found means the sockets were not seen.
+  if (listening.length === 0) return ok(name, 'not checked: no listening TCP socket of Apache\'s parent was found in /proc');
   const shown = (a: ListenAddress) => `${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
   const open = listening.filter((a) => !isLoopback(a.address));
-  if (open.length === 0) return ok(name, `Apache listens on loopback only (${listening.map(shown).join(', ') || 'no TCP socket'}): passwords never leave this machine`);
+  if (open.length === 0) return ok(name, `Apache listens on loopback only (${listening.map(shown).join(', ')}): passwords never leave this machine`);
   const secret = auth === 'form' ? 'form login sends the password, then the session cookie,' : 'Basic auth sends the password with every request';
   return warn(
     name,

@@ -55,6 +55,8 @@ export async function listeningAddresses(pid: number): Promise<ListenAddress[]> 
     const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
     if (inode !== undefined) inodes.add(inode);
   }
-  const tables = await Promise.all(['tcp', 'tcp6'].map((t) => readFile(`/proc/${pid}/net/${t}`, 'utf8').catch(() => '')));
-  return tables.flatMap((table) => parseListening(table, inodes));
+  const tables = await Promise.all(['tcp', 'tcp6'].map((t) => readFile(`/proc/${pid}/net/${t}`, 'utf8').catch(() => undefined)));
+  // A kernel without IPv6 has no tcp6; with neither table nothing can be said.
+  if (tables.every((t) => t === undefined)) throw new Error(`cannot read /proc/${pid}/net/tcp or tcp6`);
+  return tables.flatMap((table) => (table === undefined ? [] : parseListening(table, inodes)));
 }

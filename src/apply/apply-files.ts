@@ -54,6 +54,8 @@ export async function applyFileChanges(changes: FileChange[]): Promise<AppliedFi
       while (failure === undefined && next < tier.length) {
         const change = tier[next++]!;
         const times = await timesOf(change.path);
+        // Another write may have failed meanwhile: none starts after a failure.
+        if (failure !== undefined) break;
         try {
           await applyOne(change, { syncDir: false }, groupIds);
           done.push({ change, times });
@@ -64,7 +66,14 @@ export async function applyFileChanges(changes: FileChange[]): Promise<AppliedFi
     };
     await Promise.all(Array.from({ length: Math.min(concurrentWrites, tier.length) }, worker));
     if (failure === undefined) {
-      await Promise.all([...new Set(tier.map((c) => dirname(c.path)))].map(syncDir)).catch((error: unknown) => (failure = { change: tier[0]!, error }));
+      for (const dir of new Set(tier.map((c) => dirname(c.path)))) {
+        const error = await syncDir(dir).then(() => undefined, (e: unknown) => e);
+        if (error !== undefined) {
+          // Named by its directory: the files are written, it is their durability that failed.
+          failure = { change: tier.find((c) => dirname(c.path) === dir)!, error: new Error(`fsync of ${dir} failed: ${(error as NodeJS.ErrnoException).code ?? String(error)}`) };
+          break;
+        }
+      }
     }
     if (failure !== undefined) {
       const { change, error } = failure;

@@ -2,6 +2,7 @@
  * What the marks say of each group's instance (has had a tenant since its release; ran
  * site.init), as status and doctor read them. Reads the disk; changes nothing.
  */
+import { join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { readInUse } from './in-use.js';
 import { readInitialised } from './management.js';
@@ -12,7 +13,16 @@ export interface InstanceMarks {
   initialised?: ReadonlySet<string>;
 }
 
-export async function readInstanceMarks(inventory: Inventory): Promise<InstanceMarks> {
-  const inUse = await readInUse(inventory);
-  return inventory.site.init.length > 0 ? { inUse, initialised: await readInitialised(inventory) } : { inUse };
+/**
+ * The marks, or why they cannot be read: they sit in a root-only directory, so a user other than
+ * root (Apache's, say) running status sees `unknown` instead of a crash.
+ */
+export async function readInstanceMarks(inventory: Inventory): Promise<InstanceMarks | { unreadable: string }> {
+  try {
+    const inUse = await readInUse(inventory);
+    return inventory.site.init.length > 0 ? { inUse, initialised: await readInitialised(inventory) } : { inUse };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return { unreadable: `cannot read ${join(inventory.site.dataDir, '.plexctl')} (${code}): run as root` };
+  }
 }

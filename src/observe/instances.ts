@@ -4,7 +4,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import type { Inventory } from '../inventory/types.js';
-import { usersByName } from '../system/accounts.js';
+import { usersByName, type UserEntry } from '../system/accounts.js';
 
 export interface DirFacts {
   /** `missing`, a directory, or something else (a link, a file: never used, never followed). */
@@ -40,7 +40,7 @@ export async function dirFacts(path: string): Promise<DirFacts> {
 
 export async function observeInstances(inventory: Inventory): Promise<InstancesObservation> {
   const asRoot = process.getuid?.() === 0;
-  const accounts = await usersByName();
+  const accounts = inventory.groups.some((g) => g.runAs) ? await usersByName() : new Map<string, UserEntry>();
   const instances = await Promise.all(
     inventory.groups.map(async (group): Promise<InstanceFacts> => {
       let account: InstanceFacts['account'];

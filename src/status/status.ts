@@ -44,6 +44,8 @@ export interface StatusInput {
   inUse?: ReadonlySet<string>;
   /** Groups whose instance ran site.init; undefined when the inventory has no init. */
   initialised?: ReadonlySet<string>;
+  /** Why the marks could not be read (not root): every instance is `unknown`. */
+  marksUnreadable?: string;
 }
 
 /**
@@ -52,16 +54,18 @@ export interface StatusInput {
  * but a release not finished: the next reconcile or add finishes it), `not initialised` (its
  * site.init has not run, or failed).
  */
-export type InstanceState = 'in use' | 'ready' | 'releasing' | 'not initialised';
+export type InstanceState = 'in use' | 'ready' | 'releasing' | 'not initialised' | 'unknown';
 
-export function instanceState(group: string, users: number, marks: Pick<StatusInput, 'inUse' | 'initialised'>): InstanceState {
+export function instanceState(group: string, users: number, marks: Pick<StatusInput, 'inUse' | 'initialised' | 'marksUnreadable'>): InstanceState {
+  if (marks.marksUnreadable !== undefined) return 'unknown';
   if (marks.initialised !== undefined && !marks.initialised.has(group)) return 'not initialised';
   if (users > 0) return 'in use';
   return marks.inUse?.has(group) ? 'releasing' : 'ready';
 }
 
 /** `doctor`'s view of the pool: warn when the next `user add` without --group finds no ready group. */
-export function readyPoolCheck(groups: string[], usersOf: (group: string) => number, marks: Pick<StatusInput, 'inUse' | 'initialised'>): Check {
+export function readyPoolCheck(groups: string[], usersOf: (group: string) => number, marks: Pick<StatusInput, 'inUse' | 'initialised' | 'marksUnreadable'>): Check {
+  if (marks.marksUnreadable !== undefined) return ok('ready pool', `not checked: ${marks.marksUnreadable}`);
   const states = groups.map((g) => instanceState(g, usersOf(g), marks));
   const ready = states.filter((s) => s === 'ready').length;
   if (ready > 0) return ok('ready pool', `${ready} of ${groups.length} groups ready for new users (a user add into one restarts nothing)`);
@@ -73,6 +77,16 @@ export function readyPoolCheck(groups: string[], usersOf: (group: string) => num
     empty > 0 ? 'run plexctl reconcile (it finishes releases and runs site.init); plexctl status shows each group\'s INSTANCE'
       : 'add groups to the inventory\'s groups:, then plexctl reconcile',
   );
+}
+
+/** The status line that says how many groups a `user add` without --group can take at once. */
+function readyLine(groups: GroupStatus[]): string {
+  if (groups.some((g) => g.instance === 'unknown')) return 'Ready for new users: unknown (the marks of each instance are root\'s: run status as root)\n';
+  const ready = groups.filter((g) => g.instance === 'ready').length;
+  if (ready > 0) return `Ready for new users: ${ready} group${ready === 1 ? '' : 's'}\n`;
+  const empty = groups.filter((g) => g.users.length === 0).length;
+  if (empty > 0) return `Ready for new users: none; ${empty} empty group${empty === 1 ? ' is' : 's are'} still being prepared: \`plexctl reconcile\` finishes them\n`;
+  return 'Ready for new users: none: the next `user add` without --group fails; add groups to the inventory, then `plexctl reconcile`\n';
 }
 
 export interface StaleDaemon {
@@ -221,13 +235,7 @@ export function formatStatus(report: StatusReport): string {
       ]),
     ]),
   );
-  const ready = report.groups.filter((g) => g.instance === 'ready').length;
-  const empty = report.groups.filter((g) => g.users.length === 0).length;
-  out.push(
-    ready > 0 ? `Ready for new users: ${ready} group${ready === 1 ? '' : 's'}\n`
-      : empty > 0 ? `Ready for new users: none; ${empty} empty group${empty === 1 ? ' is' : 's are'} still being prepared: \`plexctl reconcile\` finishes them\n`
-        : 'Ready for new users: none: the next `user add` without --group fails; add groups to the inventory, then `plexctl reconcile`\n',
-  );
+  out.push(readyLine(report.groups));
   const stale = report.groups.filter((g) => g.state === 'stale');
   for (const g of stale) {
     const scripts = [...new Set(g.stale.map((s) => s.script))];
