@@ -73,7 +73,15 @@ export function targets(r: Omit<Results, 'targets' | 'totalSeconds'>): Target[] 
   };
   const within3 = (what: string, m: Measure | undefined) => within(what, m, 3);
   within3("render after one user's change, 10k users / 1000 groups,", cell(10000, 1000)?.change);
+  within3('no-op plan, 10k users / 1000 groups,', r.noop?.plan);
   within3('no-op reconcile, 10k users / 1000 groups,', r.noop?.reconcile);
+  within("render after one user's change, 100k users / 10 groups,", cell(100000, 10)?.change, 6);
+  const first = cell(10000, 1000)?.first;
+  out.push(
+    first
+      ? { target: 'first render, 10k users / 1000 groups (1003 files, 1000 data directories)', value: `${fmtMs(first.wallMs.median)} (${fmtRatio(first.ratio)}; after one change ${fmtMs(cell(10000, 1000)?.change?.wallMs.median ?? Number.NaN)})`, detail: 'measured (no target)' }
+      : { target: 'first render, 10k users / 1000 groups', value: 'not measured', detail: '' },
+  );
   within('plexctl --help', r.startup?.help, 1.5);
   within('plexctl validate of the demo inventory', r.startup?.validate, 1.5);
 

@@ -169,3 +169,54 @@ describe('ensureSystemUser', () => {
     }
   });
 });
+
+describe('the range accounts are made in (site.account_ids)', () => {
+  it('reads SYS_UID_MIN/MAX and SYS_GID_MIN/MAX from login.defs, with useradd\'s defaults when commented out', async () => {
+    const { parseSystemIdRange, freeIds, idRangeArgs } = await import('../src/system/account-ids.js');
+    assert.deepEqual(parseSystemIdRange('UID_MIN 1000\n#SYS_UID_MIN 100\n#SYS_UID_MAX 999\nGID_MIN 2000\n'), { uid: { min: 101, max: 999 }, gid: { min: 101, max: 1999 } });
+    assert.deepEqual(parseSystemIdRange('SYS_UID_MIN  200\nSYS_UID_MAX\t300\nSYS_GID_MIN 400\nSYS_GID_MAX 500\n'), { uid: { min: 200, max: 300 }, gid: { min: 400, max: 500 } });
+    assert.equal(freeIds({ min: 100, max: 109 }, [0, 33, 100, 105, 105, 110, 65534]), 8, 'ids outside the range and duplicates do not count');
+    assert.deepEqual(idRangeArgs({ min: 5, max: 9 }, ['UID', 'GID']), ['-K', 'SYS_UID_MIN=5', '-K', 'SYS_UID_MAX=9', '-K', 'SYS_GID_MIN=5', '-K', 'SYS_GID_MAX=9']);
+    assert.deepEqual(idRangeArgs(undefined, ['UID']), []);
+  });
+
+  /** A window of free ids high above the system range (none of this machine's accounts is there). */
+  const window = () => {
+    const min = 700_000 + randomBytes(2).readUInt16BE() * 10;
+    return { min, max: min + 9 };
+  };
+
+  it('makes the account and its group with ids inside the range', async (t) => {
+    if (!requireRoot(t)) return;
+    const name = testName();
+    const ids = window();
+    try {
+      const made = await ensureSystemUser(name, { ids });
+      assert.ok(made.uid >= ids.min && made.uid <= ids.max, `uid ${made.uid} in ${ids.min}-${ids.max}`);
+      assert.ok(made.gid >= ids.min && made.gid <= ids.max, `gid ${made.gid} in ${ids.min}-${ids.max}`);
+    } finally {
+      await removeUser(name);
+      await removeGroup(name);
+    }
+  });
+
+  it('a range without room for every account: refused before the first useradd, no account made', async (t) => {
+    if (!requireRoot(t)) return;
+    const { applyInstanceChanges } = await import('../src/apply/instances.js');
+    const names = [testName(), testName()];
+    const ids = { min: window().min, max: 0 };
+    ids.max = ids.min; // one id for two accounts
+    try {
+      await assert.rejects(
+        applyInstanceChanges({ accounts: names.map((n) => ({ group: n, user: n, userGroup: n, comment: 'plexctl test' })), dirs: [], blocked: [], foreign: [], accountIds: ids }),
+        (e: unknown) => e instanceof UserError && /2 uids are needed for the groups' new accounts, but only 1 is free in \d+-\d+ \(site\.account_ids\); no account was made/.test(e.message) && /site\.account_ids/.test(e.hint ?? ''),
+      );
+      for (const n of names) assert.equal(await lookupUser(n), undefined, `${n} was not made`);
+    } finally {
+      for (const n of names) {
+        await removeUser(n);
+        await removeGroup(n);
+      }
+    }
+  });
+});

@@ -489,6 +489,15 @@ describe('site and apache values', () => {
     one(text, { line: 7, col: 10, path: 'apache.realm', message: apacheSyntax });
   });
 
+  test('site.account_ids: max below min is refused at max; a range below 100 at its key; a sound one is kept', () => {
+    const text = doc('site:', '  settings_module: demo.settings', '  account_ids: {min: 200000, max: 199999}', ...HEAD.slice(2), 'groups:', '  django1:');
+    one(text, { ...where(text, '199999'), path: 'site.account_ids.max', message: 'must be at least min (200000)' });
+    const low = doc('site:', '  settings_module: demo.settings', '  account_ids: {min: 5, max: 9000}', ...HEAD.slice(2), 'groups:', '  django1:');
+    one(low, { ...where(low, '5,'), path: 'site.account_ids.min', message: '100' });
+    const fine = validateInventoryText(FILE, doc('site:', '  settings_module: demo.settings', '  account_ids: {min: 200000, max: 209999}', ...HEAD.slice(2), 'groups:', '  django1:'));
+    assert.deepEqual(fine.inventory?.site.accountIds, { min: 200000, max: 209999 });
+  });
+
   test('a daemon option value with ${ is refused', () => {
     const text = doc(...HEAD, 'groups:', '  django1:', '    daemon: {home: "/srv/${X}"}');
     one(text, { ...where(text, '"/srv'), path: 'groups.django1.daemon.home', message: apacheSyntax });

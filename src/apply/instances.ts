@@ -8,7 +8,8 @@ import { mkdir, open } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import type { Event } from '../model/events.js';
 import type { InstanceChanges } from '../plan/instance-plan.js';
-import { ensureSystemUser, usersByName, type UserEntry } from '../system/accounts.js';
+import { ensureSystemUser, groupIdsByName, usersByName, type UserEntry } from '../system/accounts.js';
+import { freeIds, systemIdRange } from '../system/account-ids.js';
 
 async function setDirAccess(path: string, mode: number, owner: { uid: number; gid: number } | undefined): Promise<void> {
   const handle = await open(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
@@ -26,8 +27,9 @@ export async function applyInstanceChanges(changes: InstanceChanges): Promise<Ev
     throw new UserError(`${b.path} ${b.what}, where plexctl keeps a group's data directory; nothing was changed there`, `move it away (mv ${b.path} ${b.path}.moved), then run the command again`);
   }
   const events: Event[] = [];
+  if (changes.accounts.length > 0) await checkRoomForAccounts(changes);
   for (const a of changes.accounts) {
-    const made = await ensureSystemUser(a.user, { comment: a.comment, ...(a.userGroup === a.user ? {} : { group: a.userGroup }) });
+    const made = await ensureSystemUser(a.user, { comment: a.comment, ...(a.userGroup === a.user ? {} : { group: a.userGroup }), ...(changes.accountIds ? { ids: changes.accountIds } : {}) });
     if (made.created) events.push({ kind: 'account', user: a.user, group: a.group, uid: made.uid });
   }
   // data_dir (and .released) first, in order; then the groups' directories inside it, a few at
@@ -54,6 +56,25 @@ export async function applyInstanceChanges(changes: InstanceChanges): Promise<Ev
   const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
   return [...events, ...made];
+}
+
+/** Refuses before the first useradd when the range cannot hold every account to make (not half of them). */
+async function checkRoomForAccounts(changes: InstanceChanges): Promise<void> {
+  const system = await systemIdRange();
+  const uidRange = changes.accountIds ?? system.uid;
+  const gidRange = changes.accountIds ?? system.gid;
+  const [users, groupIds] = await Promise.all([usersByName(), groupIdsByName()]);
+  const newGroups = new Set(changes.accounts.map((a) => a.userGroup).filter((g) => !groupIds.has(g)));
+  const source = changes.accountIds ? 'site.account_ids' : 'SYS_UID_MIN-SYS_UID_MAX of /etc/login.defs';
+  const short = [
+    { what: 'uid', needed: changes.accounts.length, free: freeIds(uidRange, [...users.values()].map((u) => u.uid)), range: uidRange },
+    { what: 'gid', needed: newGroups.size, free: freeIds(gidRange, groupIds.values()), range: gidRange },
+  ].find((k) => k.needed > k.free);
+  if (short === undefined) return;
+  throw new UserError(
+    `${short.needed} ${short.what}s are needed for the groups' new accounts, but only ${short.free} ${short.free === 1 ? 'is' : 'are'} free in ${short.range.min}-${short.range.max} (${source}); no account was made`,
+    `set site.account_ids: {min: M, max: N} to a range no other account uses, with room for every group (e.g. {min: 200000, max: 209999}), or name accounts you made in daemon.user`,
+  );
 }
 
 async function applyDir(d: InstanceChanges['dirs'][number], accounts: ReadonlyMap<string, UserEntry>): Promise<Event> {

@@ -336,6 +336,17 @@ const formLoginSound: Rule = (data, _doc, dir) => {
   return issues;
 };
 
+/** site.account_ids is a range: min at most max. */
+const accountIdsRange: Rule = (data) => {
+  const ids = asRecord(asRecord(data.site).account_ids);
+  // Integers are read as bigint (yaml-values.ts).
+  const isInt = (v: unknown): v is number | bigint => typeof v === 'number' || typeof v === 'bigint';
+  if (isInt(ids.min) && isInt(ids.max) && ids.min > ids.max) {
+    return [{ path: ['site', 'account_ids', 'max'], at: 'value', message: `must be at least min (${ids.min})` }];
+  }
+  return [];
+};
+
 export const rules: Rule[] = [
   userNamesNotOptions,
   groupsRunApart,
@@ -351,4 +362,5 @@ export const rules: Rule[] = [
   defaultsOneForm,
   staticApart,
   pathsApart,
+  accountIdsRange,
 ];

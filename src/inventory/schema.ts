@@ -173,6 +173,16 @@ export const inventorySchema: Schema = {
           errorMessage: 'must be the start of a system user name: lower-case letters, digits, "_" and "-", at most 21 characters',
           description: 'per-group isolation: a group without daemon.user runs as PREFIX + its name (lower case); give each inventory on a machine its own',
         },
+        account_ids: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['min', 'max'],
+          description: 'per-group isolation: the uid and gid range the groups\' accounts are made in (useradd --system picks from it); default the system range of /etc/login.defs (Debian: 100-999, fewer than a thousand groups)',
+          properties: {
+            min: { type: 'integer', minimum: 100, maximum: 4294967294, description: 'the lowest uid and gid' },
+            max: { type: 'integer', minimum: 100, maximum: 4294967294, description: 'the highest uid and gid' },
+          },
+        },
         on_release: {
           enum: ['archive', 'delete', 'keep'],
           default: 'archive',

@@ -56,6 +56,8 @@ export interface Inventory {
     settingsModule: string;
     dataDir: string;
     onRelease: 'archive' | 'delete' | 'keep';
+    /** The uid/gid range the groups' accounts are made in; undefined: the system range of /etc/login.defs. */
+    accountIds?: { min: number; max: number };
     /** `sqlite`: each instance's DATABASES['default'] is `<its data dir>/db.sqlite3`. */
     database?: 'sqlite';
     /** Management commands (argv after manage.py) run, in order, on a new instance before it is routed to. */

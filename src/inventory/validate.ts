@@ -93,6 +93,7 @@ interface RawInventory {
     data_dir?: string;
     on_release?: 'archive' | 'delete' | 'keep';
     account_prefix?: string;
+    account_ids?: { min: number; max: number };
     database?: 'sqlite';
     init?: string[][];
     static?: { url: string; dir: string; protected?: boolean };
@@ -154,6 +155,7 @@ function toInventory(file: string, raw: RawInventory, doc: Document): Inventory 
       settingsModule: raw.site.settings_module,
       dataDir,
       onRelease: raw.site.on_release ?? 'archive',
+      ...optional('accountIds', raw.site.account_ids && { min: Number(raw.site.account_ids.min), max: Number(raw.site.account_ids.max) }),
       ...optional('database', raw.site.database),
       init: raw.site.init ?? [],
       ...optional('static', raw.site.static && { url: raw.site.static.url, dir: abs(raw.site.static.dir), protected: raw.site.static.protected ?? false }),

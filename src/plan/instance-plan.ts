@@ -19,12 +19,14 @@ export interface InstanceChanges {
   blocked: { path: string; what: string }[];
   /** Groups whose account plexctl did not make for them (its comment says whose it is): a note, not a change. */
   foreign: { group: string; user: string; comment: string }[];
+  /** site.account_ids: the range the accounts are made in (undefined: the system range). */
+  accountIds?: { min: number; max: number };
 }
 
 export const isInstancePending = (c: InstanceChanges) => c.accounts.length > 0 || c.dirs.length > 0 || c.blocked.length > 0;
 
 export function planInstances(inventory: Inventory, observed: InstancesObservation): InstanceChanges {
-  const changes: InstanceChanges = { accounts: [], dirs: [], blocked: [], foreign: [] };
+  const changes: InstanceChanges = { accounts: [], dirs: [], blocked: [], foreign: [], ...(inventory.site.accountIds ? { accountIds: inventory.site.accountIds } : {}) };
   const dir = (path: string, facts: DirFacts, mode: number, want: { uid: number; owner?: string } | undefined, group?: string) => {
     if (facts.kind === 'other') return changes.blocked.push({ path, what: 'is not a directory (a link or a file)' });
     const base = { path, mode, ...(group !== undefined ? { group } : {}), ...(want?.owner !== undefined ? { owner: want.owner } : {}) };

@@ -5,6 +5,7 @@
  *
  * Nothing here deletes or modifies an account: an existing user is reported, never changed.
  */
+import { idRangeArgs, type IdRange } from './account-ids.js';
 import { readFile } from 'node:fs/promises';
 import { exec } from '../exec.js';
 import { UserError } from '../errors.js';
@@ -147,10 +148,10 @@ function commandFailed(file: string, args: string[], result: { exitCode: number 
   return new UserError(`${file} ${args.join(' ')} failed (exit ${result.exitCode}): ${result.stderr || 'no message'}`, 'run plexctl as root');
 }
 
-async function ensureSystemGroup(name: string): Promise<GroupEntry> {
+async function ensureSystemGroup(name: string, ids: IdRange | undefined): Promise<GroupEntry> {
   const existing = await lookupGroup(name);
   if (existing) return existing;
-  const args = ['--system', name];
+  const args = [...idRangeArgs(ids, ['GID']), '--system', name];
   const result = await run('groupadd', args);
   const group = await lookupGroup(name);
   if (group && (result.exitCode === 0 || result.exitCode === nameInUse)) return group;
@@ -163,7 +164,7 @@ async function ensureSystemGroup(name: string): Promise<GroupEntry> {
  * exists already is returned as it is; if `group` is named and is not its primary group, that is
  * an error rather than a silent change.
  */
-export async function ensureSystemUser(name: string, options: { group?: string; comment?: string } = {}): Promise<EnsuredUser> {
+export async function ensureSystemUser(name: string, options: { group?: string; comment?: string; ids?: IdRange } = {}): Promise<EnsuredUser> {
   checkName('user', name);
   if (options.group !== undefined) checkName('group', options.group);
 
@@ -171,7 +172,7 @@ export async function ensureSystemUser(name: string, options: { group?: string; 
   if (existing) return checkExisting(existing, options.group);
   const lock = await acquireLock(accountsLockPath, { timeoutMs: 60_000, pollMs: 20 });
   try {
-    return await createSystemUser(name, options.group, options.comment);
+    return await createSystemUser(name, options.group, options.comment, options.ids);
   } finally {
     await lock.release();
   }
@@ -185,12 +186,12 @@ export async function ensureSystemUser(name: string, options: { group?: string; 
  */
 const accountsLockPath = '/run/plexctl-accounts.lock';
 
-async function createSystemUser(name: string, group: string | undefined, comment: string | undefined): Promise<EnsuredUser> {
+async function createSystemUser(name: string, group: string | undefined, comment: string | undefined, ids: IdRange | undefined): Promise<EnsuredUser> {
   const existing = await lookupUser(name);
   if (existing) return checkExisting(existing, group);
   let groupArgs: string[];
   if (group !== undefined) {
-    groupArgs = ['--gid', String((await ensureSystemGroup(group)).gid)];
+    groupArgs = ['--gid', String((await ensureSystemGroup(group, ids)).gid)];
   } else {
     // useradd --user-group refuses a name whose group exists; say why, and do not join that group
     // silently: it may be someone else's.
@@ -204,7 +205,7 @@ async function createSystemUser(name: string, group: string | undefined, comment
   }
   // The comment (GECOS) says whose account it is: plexctl ends every process of an account only if it is that group's.
   const commentArgs = comment !== undefined ? ['--comment', comment.replace(/[:\n]/g, '_')] : [];
-  const args = ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', ...commentArgs, ...groupArgs, '--', name];
+  const args = [...idRangeArgs(ids, group === undefined ? ['UID', 'GID'] : ['UID']), '--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', ...commentArgs, ...groupArgs, '--', name];
   const result = await run('useradd', args);
   const user = await lookupUser(name);
   if (result.exitCode === 0 && user) return { uid: user.uid, gid: user.gid, created: true };
