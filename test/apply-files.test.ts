@@ -73,3 +73,30 @@ describe('files another inventory generated', () => {
     assert.deepEqual(foreignFiles(desired, contents), [{ path: '/w/site.wsgi', marker: theirs.trimEnd() }]);
   });
 });
+
+describe('forEachLimited', () => {
+  it('runs at most `limit` at once; after a failure starts nothing new, lets the running ones finish, then throws the first error', async () => {
+    const { forEachLimited } = await import('../src/limited.js');
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const finished: number[] = [];
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    await assert.rejects(
+      forEachLimited(items, 4, async (i) => {
+        started.push(i);
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, i === 5 ? 1 : 10));
+        running--;
+        if (i === 5) throw new Error('five failed');
+        finished.push(i);
+      }),
+      /five failed/,
+    );
+    assert.equal(peak, 4);
+    assert.equal(running, 0, 'nothing still running when it throws');
+    assert.ok(started.length < items.length, `stopped starting: ${started.join(',')}`);
+    assert.deepEqual(finished.sort((a, b) => a - b), started.filter((i) => i !== 5).sort((a, b) => a - b), 'every started item finished');
+  });
+});

@@ -12,6 +12,7 @@ import { groupIdsByName } from '../system/accounts.js';
 import { buildDbm } from './dbm-map.js';
 import { newSessionKeyFile } from './session-key.js';
 import { UserError } from '../errors.js';
+import { forEachLimited } from '../limited.js';
 
 /** Directories plexctl creates are searchable by Apache's user (the daemons read the scripts). */
 const generatedDirMode = 0o755;
@@ -49,22 +50,18 @@ export async function applyFileChanges(changes: FileChange[]): Promise<AppliedFi
     // the next one starts, so the order between kinds (the map last) holds even after a crash
     // of the machine.
     let failure: { change: FileChange; error: unknown } | undefined;
-    let next = 0;
-    const worker = async () => {
-      while (failure === undefined && next < tier.length) {
-        const change = tier[next++]!;
-        const times = await timesOf(change.path);
-        // Another write may have failed meanwhile: none starts after a failure.
-        if (failure !== undefined) break;
-        try {
-          await applyOne(change, { syncDir: false }, groupIds);
-          done.push({ change, times });
-        } catch (error) {
-          failure ??= { change, error };
-        }
+    await forEachLimited(tier, concurrentWrites, async (change) => {
+      const times = await timesOf(change.path);
+      // Another write may have failed meanwhile: none starts after a failure.
+      if (failure !== undefined) return;
+      try {
+        await applyOne(change, { syncDir: false }, groupIds);
+        done.push({ change, times });
+      } catch (error) {
+        failure ??= { change, error };
+        throw error; // no further write starts
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrentWrites, tier.length) }, worker));
+    }).catch(() => undefined); // recorded in failure, with its change
     if (failure === undefined) {
       for (const dir of new Set(tier.map((c) => dirname(c.path)))) {
         const error = await syncDir(dir).then(() => undefined, (e: unknown) => e);
@@ -104,7 +101,6 @@ function writeTiers(changes: FileChange[]): FileChange[][] {
   return tiers;
 }
 
-/** root:GROUP for a file's access, when plexctl runs as root and the group exists; undefined otherwise. */
 /**
  * /etc/group, read at most once per applyFileChanges (the accounts its files name were made
  * before it), not once per file: a first render of a thousand group scripts read it a thousand times.
@@ -115,6 +111,7 @@ function groupIdsOnce(): GroupIds {
   return () => (read ??= groupIdsByName());
 }
 
+/** root:GROUP for a file's access, when plexctl runs as root and the group exists; undefined otherwise. */
 async function ownerOf(change: FileChange, groupIds: GroupIds = groupIdsByName): Promise<{ uid: number; gid: number } | undefined> {
   if (!change.access || process.getuid?.() !== 0) return undefined;
   const gid = (await groupIds()).get(change.access.group);

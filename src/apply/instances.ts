@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import { UserError } from '../errors.js';
+import { forEachLimited } from '../limited.js';
 import type { Event } from '../model/events.js';
 import type { InstanceChanges } from '../plan/instance-plan.js';
 import { ensureSystemUser, groupIdsByName, usersByName, type UserEntry } from '../system/accounts.js';
@@ -40,21 +41,9 @@ export async function applyInstanceChanges(changes: InstanceChanges): Promise<Ev
   const accounts = changes.dirs.some((d) => d.owner !== undefined) ? await usersByName() : new Map<string, UserEntry>();
   for (const d of outer) events.push(await applyDir(d, accounts));
   const made: Event[] = new Array(inner.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    // After a failure no worker starts another directory: the command stops where it failed.
-    while (!failed && next < inner.length) {
-      const i = next++;
-      made[i] = await applyDir(inner[i]!, accounts).catch((error: unknown) => {
-        failed = true;
-        throw error;
-      });
-    }
-  };
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(8, inner.length) }, worker));
-  const rejected = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
+  await forEachLimited(inner, 8, async (d, i) => {
+    made[i] = await applyDir(d, accounts);
+  });
   return [...events, ...made];
 }
 

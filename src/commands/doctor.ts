@@ -43,8 +43,7 @@ export async function doctorCommand(options: DoctorOptions, io: Io): Promise<Exi
     });
   }
   const [{ readInstanceMarks }, { readyPoolCheck }] = await Promise.all([import('../apply/instance-marks.js'), import('../status/status.js')]);
-  const read = await readInstanceMarks(inventory);
-  const marks = 'unreadable' in read ? { marksUnreadable: read.unreadable } : read;
+  const marks = await readInstanceMarks(inventory);
   const users = new Map<string, number>();
   for (const u of inventory.users) users.set(u.group, (users.get(u.group) ?? 0) + 1);
   checks.push(readyPoolCheck(inventory.groups.map((g) => g.name), (g) => users.get(g) ?? 0, marks));

@@ -60,7 +60,7 @@ export async function statusCommand(options: StatusOptions, io: Io): Promise<Exi
     groupScripts,
     drift,
     nowMs: Date.now(),
-    ...(await readInstanceMarks(inventory).then((m) => ('unreadable' in m ? { marksUnreadable: m.unreadable } : m))),
+    ...(await readInstanceMarks(inventory)),
   });
   io.out(options.json ? json(report) : formatStatus(report));
   for (const warning of safetyWarnings(inventory, process.getuid?.() === 0)) io.err(`warning: ${warning}\n`);
