@@ -174,7 +174,7 @@ export function formatResults(r: Results): string {
   }
   if (r.startup) {
     parts.push(
-      `start-up: the CLI starting and loading what the command needs, beside node -e 0 (each run after its own floor sample; bundle code cache: ${r.startup.codeCache ?? 'not recorded'})`,
+      `start-up: the CLI starting and loading what the command needs, beside node -e 0 (each run after its own floor sample; how bin/plexctl.js started: ${r.startup.codeCache ?? 'not recorded'})`,
       table(['command', 'median', 'max', 'x floor', 'floor median'], [
         ['plexctl --help', ...mark(r.startup.help, 'short'), fmtMs(r.startup.help.floorMs.median)],
         ['plexctl -i examples/demo/plex.yaml validate', ...mark(r.startup.validate, 'short'), fmtMs(r.startup.validate.floorMs.median)],

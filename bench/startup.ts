@@ -7,14 +7,13 @@
  * cache, since without it these figures are not the ones users get.
  */
 import { join } from 'node:path';
-import load from '../src/bundle/load.cjs';
 import { repeat, type Measure } from './lib/measure.js';
 import { Floor, repoRoot, timedPlexctl } from './lib/util.js';
 
 export interface StartupResult {
   help: Measure;
   validate: Measure;
-  /** How bin/plexctl.js started: the bundle with its code cache 'accepted' (or why not), or 'no bundle'. */
+  /** How bin/plexctl.js started, as it reports it: `bundle, code cache accepted` (or why not), or `modules (...)`. */
   codeCache?: string;
 }
 
@@ -35,6 +34,8 @@ export async function startupBench(floor: Floor, reps: number, capMs: number): P
       if (run.exitCode !== 0 || !run.stdout.includes(': valid (')) throw new Error(`validate exited ${run.exitCode}:\n${run.stdout}${run.stderr}`);
     },
   });
-  const codeCache = load.loadBundledCli(join(repoRoot, 'dist'))?.codeCache ?? 'no bundle';
+  // As the timed runs started (bin/plexctl.js says so when asked).
+  const report = await timedPlexctl(['--help'], { cwd: repoRoot, env: { ...process.env, PLEXCTL_INVENTORY: '', PLEXCTL_STARTUP_REPORT: '1' } });
+  const codeCache = /^plexctl-startup: (.+)$/m.exec(report.stderr)?.[1] ?? 'not reported';
   return { help, validate, codeCache };
 }

@@ -2,23 +2,23 @@
  * Build step after tsc (`npm run build`): bundles the compiled CLI (dist/src/cli.js and every
  * package it imports) into dist/plexctl.cjs with esbuild, then runs that bundle's `--help` and
  * `validate` on the demo inventory in this process and saves V8's code cache of it as
- * dist/plexctl.cache. bin/plexctl.js starts from the two (src/bundle/load.ts says why).
+ * dist/plexctl.cache. bin/plexctl.js starts from the two (src/bundle/load.cts says why).
  *
  * The bundle is checked here, so that it cannot differ from the modules in what it does:
  * `import.meta.url` is rewritten per file to the file it came from (templates are found relative
  * to their module), any other `import.meta` or an import left outside the bundle but a Node
- * built-in fails the build, and the training runs must exit 0 with the output they give unbundled.
+ * built-in fails the build, and the training runs must exit 0 with exactly the output the
+ * modules in dist/src give for the same arguments.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import load from '../src/bundle/load.cjs';
 import type { Io } from '../src/io.js';
 
-const { bundleFileName, bundleHeader, cacheFileName, codeCacheOf, compileBundle, runBundle } = load;
+const { bundleFileName, bundleHeader, inputsHeader, cacheFileName, codeCacheOf, compileBundle, runBundle } = load;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const distDir = join(repoRoot, 'dist');
 const bundlePath = join(distDir, bundleFileName);
@@ -63,14 +63,17 @@ function captureIo(): Io & { text: () => string } {
 type CliExports = { main(argv: string[], io: Io): Promise<number> };
 
 /** The runs whose compiled code the cache holds: what a start most often does. */
-const trainingRuns: { args: string[]; expect: RegExp }[] = [
-  { args: ['--help'], expect: /^Usage: plexctl / },
-  { args: ['-i', demoInventory, 'validate'], expect: /: valid \(/ },
-];
+const trainingRuns: string[][] = [['--help'], ['-i', demoInventory, 'validate']];
+
+async function runCli(cli: CliExports, args: string[]): Promise<{ code: number; text: string }> {
+  const io = captureIo();
+  const code = await cli.main(['node', 'plexctl', ...args], io);
+  return { code, text: io.text() };
+}
 
 async function main(): Promise<void> {
-  const buildId = randomBytes(12).toString('hex');
   const result = await build({
+    absWorkingDir: repoRoot,
     entryPoints: [join(distDir, 'src', 'cli.js')],
     bundle: true,
     platform: 'node',
@@ -80,8 +83,6 @@ async function main(): Promise<void> {
     outfile: bundlePath,
     metafile: true,
     logLevel: 'warning',
-    // A comment only: code before esbuild's "use strict" would make the whole bundle sloppy mode.
-    banner: { js: `${bundleHeader}${buildId}` },
     plugins: [importMetaPerFile],
   });
   const outside = Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((i) => i.external && !builtins.has(i.path)).map((i) => i.path));
@@ -89,16 +90,26 @@ async function main(): Promise<void> {
   const [output] = result.outputFiles;
   if (!output || result.outputFiles.length !== 1) throw new Error(`esbuild made ${result.outputFiles.length} files, not one`);
 
-  const bundle = compileBundle(bundlePath, output.text, undefined);
-  const { main: cliMain } = runBundle(bundle) as CliExports;
-  for (const run of trainingRuns) {
-    const io = captureIo();
-    const code = await cliMain(['node', 'plexctl', ...run.args], io);
-    if (code !== 0 || !run.expect.test(io.text())) throw new Error(`the bundle's \`plexctl ${run.args.join(' ')}\` exited ${code}:\n${io.text()}`);
+  // plexctl's own modules in the bundle, so that a start can tell when dist/src is newer.
+  const inputs = Object.keys(result.metafile.inputs)
+    .map((input) => relative(distDir, resolve(repoRoot, input)).split(sep).join('/'))
+    .filter((input) => input.startsWith('src/'))
+    .sort();
+  // Comments only: code before esbuild's "use strict" would make the whole bundle sloppy mode.
+  const source = Buffer.from(`${bundleHeader}\n${inputsHeader}${JSON.stringify(inputs)}\n${output.text}`, 'utf8');
+
+  const bundle = compileBundle(bundlePath, source, 'absent');
+  const bundled = runBundle(bundle) as CliExports;
+  const modules = (await import(pathToFileURL(join(distDir, 'src', 'cli.js')).href)) as CliExports;
+  for (const args of trainingRuns) {
+    const [fromBundle, fromModules] = [await runCli(bundled, args), await runCli(modules, args)];
+    if (fromBundle.code !== 0 || fromBundle.code !== fromModules.code || fromBundle.text !== fromModules.text) {
+      throw new Error(`the bundle's \`plexctl ${args.join(' ')}\` (exit ${fromBundle.code}) differs from the modules' (exit ${fromModules.code}):\n${fromBundle.text}\n---\n${fromModules.text}`);
+    }
   }
-  // The bundle first: a cache left from the build before names another id and is ignored.
-  await writeAtomically(bundlePath, output.text);
-  await writeAtomically(cachePath, codeCacheOf(bundle));
+  // The bundle first: a cache left from the build before names another size and time, and is not used.
+  await writeAtomically(bundlePath, source);
+  await writeAtomically(cachePath, codeCacheOf(bundle, await stat(bundlePath, { bigint: true })));
 }
 
 main().catch((error: unknown) => {

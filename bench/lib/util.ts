@@ -140,7 +140,7 @@ function killMeasured(pid: number, underTime: boolean): void {
 }
 
 /** `node bin/plexctl.js ARGS`, measured. */
-export function timedPlexctl(args: string[], options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<TimedRun> {
+export function timedPlexctl(args: string[], options: { cwd?: string; input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<TimedRun> {
   return timedRun(process.execPath, [plexctlBin, ...args], options);
 }
 
