@@ -1,6 +1,6 @@
 /**
- * Run a program to completion and collect what it printed: the one way plexctl runs htpasswd,
- * useradd, apachectl, httxt2dbm and python for a short answer. Built on node:child_process, not
+ * Run a program to completion and collect what it printed: the one way plexctl runs the password
+ * file's tool, useradd, apachectl, httxt2dbm and python for a short answer. Built on node:child_process, not
  * execa: loading execa costs about 85 ms (over a hundred modules), which every `user add` and
  * every live `reconcile` paid for one short-lived child. execa stays where its stream handling
  * earns its cost (the tar pipe of collectstatic, `manage` with a terminal passed through).

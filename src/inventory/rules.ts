@@ -245,7 +245,7 @@ const pathsApart: Rule = (data, _doc, dir) => {
   return issues;
 };
 
-/** A user name starting with "-" would be read as an option by the tools that take it (htpasswd). */
+/** A user name starting with "-" would be read as an option by the tools that take it (the password file's tool). */
 const userNamesNotOptions: Rule = (data) =>
   Object.keys(asRecord(data.users))
     .filter((user) => user.startsWith('-'))

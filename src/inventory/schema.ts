@@ -272,7 +272,7 @@ export const inventorySchema: Schema = {
           minimum: 4,
           maximum: 17,
           default: 5,
-          description: 'bcrypt cost of new passwords (htpasswd -C); Basic auth checks the hash on every request, so each step up doubles that cost',
+          description: 'bcrypt cost (work factor, 4-17) of new passwords; Basic auth checks the hash on every request, so each step up doubles that cost',
         },
         auth: {
           enum: ['basic', 'form'],

@@ -1,6 +1,6 @@
 /**
  * The process table, read from /proc (Linux) without spawning `ps`: plexctl decides from it which
- * processes to signal, so it must see the exact argv (mod_wsgi's `(wsgi:GROUP)` title), the
+ * processes to signal, so it must see the exact argv (mod_wsgi's daemons retitle themselves), the
  * parent and the owner, and must not depend on a `ps` binary or its output format.
  *
  * The files are read synchronously into one shared buffer. Measured on the 2-CPU VM this was
@@ -25,7 +25,7 @@ export interface ProcessInfo {
    * after its title. A process without argv (a kernel thread, a zombie) shows `[comm]`, as ps does.
    */
   cmd: string;
-  /** argv exactly as the process left it in its memory (argv[0] may be `(wsgi:NAME)` plus spaces). */
+  /** argv exactly as the process left it in its memory (argv[0] may be a title padded with spaces). */
   argv: string[];
   /** The kernel's short name (at most 15 bytes), from `stat`. */
   comm: string;
