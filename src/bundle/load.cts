@@ -66,7 +66,9 @@ function inputsOf(source: Buffer, bundlePath: string): string[] {
   if (first.text !== bundleHeader) throw new Error(`${bundlePath}: not a plexctl bundle (no "${bundleHeader}" first line); run npm run build`);
   const second = lineAt(source, first.next).text;
   if (!second.startsWith(inputsHeader)) throw new Error(`${bundlePath}: no "${inputsHeader.trim()}" line; run npm run build`);
-  return JSON.parse(second.slice(inputsHeader.length)) as string[];
+  const inputs: unknown = JSON.parse(second.slice(inputsHeader.length));
+  if (!Array.isArray(inputs) || !inputs.every((input) => typeof input === 'string')) throw new Error(`${bundlePath}: its "${inputsHeader.trim()}" line is not a list of paths; run npm run build`);
+  return inputs;
 }
 
 /** The bundle file as the cache's header names it. */
