@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { describeLive, repoRoot, startSite, type Site } from './helpers/e2e.js';
@@ -379,6 +380,8 @@ await describeLive('switching an inventory from basic to form and back: one reco
     let seen = await loop.stop();
     assert.equal(toForm.exitCode, 0, toForm.stderr + toForm.stdout);
     assert.deepEqual(seen.failures, [], `no failed request while switching to form (${JSON.stringify(seen.counts)})`);
+    const sessionKey = join(site!.dir, 'build', 'plex.conf.session-key');
+    assert.ok(existsSync(sessionKey), 'auth: form made the session key');
     const anonymous = await send(`${site!.url}deep/page`);
     assert.equal(anonymous.status, 302);
     assert.match(anonymous.location ?? '', /^\/_plex\/login\?r=/);
@@ -396,6 +399,9 @@ await describeLive('switching an inventory from basic to form and back: one reco
     const back = await send(site!.url, { headers: { authorization: auth } });
     assert.equal(back.status, 200);
     assert.equal(back.body?.group, 'django1');
+    // The session key guarded sessions that no longer exist: a secret left behind is one to guard for nothing.
+    assert.ok(!existsSync(sessionKey), 'back to basic, the session key is deleted');
+    assert.match(toBasic.stdout + toBasic.stderr, /session-key/);
   });
 
   it('only a few requests, all during the restart, are lost to it', () => {

@@ -5,9 +5,9 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
-import type { ActualFiles, DesiredFile, FileChange } from '../model/files.js';
+import type { ActualFiles, DesiredFile, FileChange, FileKind } from '../model/files.js';
 import { planFiles } from '../plan/file-plan.js';
-import { descriptorOf, generatedFiles, renderFiles, type RenderOptions } from '../render/generated-files.js';
+import { descriptorOf, generatedFiles, leftoverCandidates, renderFiles, type RenderOptions } from '../render/generated-files.js';
 import { isOwnedContent, marker, markerPrefix } from '../render/files.js';
 import { UserError } from '../errors.js';
 import { groupIdsByName } from '../system/accounts.js';
@@ -28,8 +28,12 @@ async function readManaged(path: string): Promise<RegularFile | undefined> {
   }
 }
 
-/** The content of every desired path, and the leftovers in wsgiDir that a descriptor says plexctl owns. */
-export async function readActualFiles(desired: DesiredFile[], wsgiDir: string, markerLine?: string): Promise<ActualFiles> {
+/**
+ * The content of every desired path, and the leftovers plexctl owns: files in wsgiDir that a
+ * descriptor's `owned` pattern names, and files at a descriptor's `leftover` path (`leftovers`,
+ * from leftoverCandidates) whose content it recognises, when they are no longer desired.
+ */
+export async function readActualFiles(desired: DesiredFile[], wsgiDir: string, markerLine?: string, leftovers: readonly { path: string; kind: FileKind }[] = []): Promise<ActualFiles> {
   const contents = new Map<string, string | undefined>();
   const access: NonNullable<ActualFiles['access']> = new Map();
   await Promise.all(
@@ -63,11 +67,18 @@ export async function readActualFiles(desired: DesiredFile[], wsgiDir: string, m
       owned.set(path, { kind: descriptor.kind, ...(rule.groupOf ? { group: rule.groupOf(name) } : {}), content });
     }
   }
+  for (const leftover of leftovers) {
+    if (contents.has(leftover.path)) continue;
+    const file = await readManaged(leftover.path);
+    if (!file) continue;
+    const content = file.content.toString('utf8');
+    if (descriptorOf(leftover.kind).leftover?.owns(content)) owned.set(leftover.path, { kind: leftover.kind, content });
+  }
   return { contents, access, owned, ...(groupIds ? { groupIds } : {}) };
 }
 
 /** Retarget the generated files under `outDir` (for review): each descriptor says DIR itself or DIR/wsgi. */
-export function underOutDir(files: DesiredFile[], outDir: string): { files: DesiredFile[]; wsgiDir: string } {
+export function underOutDir<File extends { path: string; kind: FileKind }>(files: File[], outDir: string): { files: File[]; wsgiDir: string } {
   const wsgiDir = join(outDir, 'wsgi');
   return {
     wsgiDir,
@@ -101,9 +112,13 @@ export function foreignFiles(desired: DesiredFile[], contents: ReadonlyMap<strin
 /** Desired files against the disk: the file plan every command uses (render, plan, reconcile, status, user). */
 export async function desiredAgainstDisk(inventory: Inventory, outDir?: string, options?: RenderOptions): Promise<FileChange[]> {
   let files = renderFiles(inventory, options);
+  let leftovers = leftoverCandidates(inventory);
   let wsgiDir = inventory.apache.wsgiDir;
-  if (outDir !== undefined) ({ files, wsgiDir } = underOutDir(files, outDir));
-  const actual = await readActualFiles(files, wsgiDir, marker(inventory));
+  if (outDir !== undefined) {
+    ({ files, wsgiDir } = underOutDir(files, outDir));
+    leftovers = underOutDir(leftovers, outDir).files;
+  }
+  const actual = await readActualFiles(files, wsgiDir, marker(inventory), leftovers);
   const foreign = foreignFiles(files, actual.contents);
   if (foreign.length > 0) {
     const first = foreign[0]!;

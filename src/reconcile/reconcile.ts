@@ -18,7 +18,7 @@ import { planInstances } from '../plan/instance-plan.js';
 import { applyInstanceChanges } from '../apply/instances.js';
 import { planFiles } from '../plan/file-plan.js';
 import { isPending, planReconcile, type ReconcilePlan } from '../plan/reconcile-plan.js';
-import { isRoutingKind, renderFiles } from '../render/generated-files.js';
+import { isRoutingKind, leftoverCandidates, renderFiles } from '../render/generated-files.js';
 import { webServerOf } from '../server/for-inventory.js';
 import { generatedPaths, marker } from '../render/files.js';
 import { mappedGroups } from '../render/procmap.js';
@@ -72,7 +72,7 @@ export async function configRefusal(test: ConfigResult, inventory: Inventory): P
 export async function computePlan(inventory: Inventory, server: WebServer = webServerOf(inventory)): Promise<ReconcilePlan> {
   const desired = renderFiles(inventory);
   const [actual, live, instances] = await Promise.all([
-    readActualFiles(desired, inventory.apache.wsgiDir, marker(inventory)),
+    readActualFiles(desired, inventory.apache.wsgiDir, marker(inventory), leftoverCandidates(inventory)),
     readLiveState(desired, server, credentialsOf(inventory)),
     observeInstances(inventory),
   ]);

@@ -73,6 +73,18 @@ export interface GeneratedFileKind {
    * wsgi_dir, and whether its content must start with plexctl's marker line.
    */
   owned?: { name: RegExp; groupOf?(name: string): string; requireMarker: boolean };
+  /**
+   * Where a file of this kind lies that plexctl wrote and deletes once the inventory no longer
+   * renders it (the session key once `auth: form` is turned off: a secret left behind is a
+   * secret to guard for nothing), and how to tell that the file there is plexctl's.
+   */
+  leftover?: { path(paths: GeneratedPaths): string; owns(content: string): boolean };
+}
+
+/** Every path where a descriptor's leftover may lie for `inventory`, whether or not it renders that kind now. */
+export function leftoverCandidates(inventory: Inventory): { path: string; kind: FileKind }[] {
+  const paths = generatedPaths(inventory);
+  return generatedFiles.flatMap((descriptor) => (descriptor.leftover ? [{ path: descriptor.leftover.path(paths), kind: descriptor.kind }] : []));
 }
 
 const helpers = {
@@ -188,6 +200,7 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     freshMtime: false,
     outSubdir: '',
     render: (inventory, { paths }) => (inventory.apache.auth === 'form' ? [{ path: paths.sessionKey, kind: 'session-key', content: '' }] : []),
+    leftover: { path: (paths) => paths.sessionKey, owns: isUsableSessionKeyFile },
   },
   {
     kind: 'login-page',
