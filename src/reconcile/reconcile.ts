@@ -11,7 +11,7 @@ import { applyFileChanges, type AppliedFiles } from '../apply/apply-files.js';
 import { credentialsOf } from '../credentials/for-inventory.js';
 import { fileEvent, type Emit } from '../model/events.js';
 import type { FileChange } from '../model/files.js';
-import { readActualFiles } from '../observe/actual-files.js';
+import { readActualFiles, refuseForeignFiles } from '../observe/actual-files.js';
 import { readLiveState } from '../observe/live-state.js';
 import { observeInstances } from '../observe/instances.js';
 import { planInstances } from '../plan/instance-plan.js';
@@ -76,6 +76,7 @@ export async function computePlan(inventory: Inventory, server: WebServer = webS
     readLiveState(desired, server, credentialsOf(inventory)),
     observeInstances(inventory),
   ]);
+  refuseForeignFiles(desired, actual.contents);
   const map = actual.contents.get(generatedPaths(inventory).procmap) ?? '';
   const hadTenants = new Set([...mappedGroups(map), ...(await readInUse(inventory))]);
   return planReconcile(inventory, desired, planFiles(desired, actual), live, planInstances(inventory, instances), hadTenants, await groupsToInitialise(inventory));

@@ -13,7 +13,7 @@ import { apacheArg, apacheLiteral, apacheOption, apacheQuoted } from './escape-a
 import { pyStr, pyValue } from './escape-python.js';
 import { generatedPaths, loginFailedPageName, loginPageName, marker, procmapDbmSourceName, procmapName, type GeneratedPaths } from './files.js';
 import { renderHtmlTemplate, renderTemplate } from './templates.js';
-import { isUsableSessionKeyFile } from './session-key.js';
+import { isPlexctlSessionKeyFile, isUsableSessionKeyFile } from './session-key.js';
 import { apacheUser } from '../apache/system-user.js';
 
 /** What every descriptor's render gets: the inventory's paths, its marker line, its groups with their merged daemon options. */
@@ -78,7 +78,12 @@ export interface GeneratedFileKind {
    * renders it (the session key once `auth: form` is turned off: a secret left behind is a
    * secret to guard for nothing), and how to tell that the file there is plexctl's.
    */
-  leftover?: { path(paths: GeneratedPaths): string; owns(content: string): boolean };
+  leftover?: {
+    path(paths: GeneratedPaths): string;
+    owns(content: string): boolean;
+    /** Recognised only while the file of this kind beside it, on disk, carries this inventory's marker (so never another inventory's, nor in a directory plexctl never wrote). */
+    beside: FileKind;
+  };
 }
 
 /** Every path where a descriptor's leftover may lie for `inventory`, whether or not it renders that kind now. */
@@ -200,7 +205,7 @@ export const generatedFiles: readonly GeneratedFileKind[] = [
     freshMtime: false,
     outSubdir: '',
     render: (inventory, { paths }) => (inventory.apache.auth === 'form' ? [{ path: paths.sessionKey, kind: 'session-key', content: '' }] : []),
-    leftover: { path: (paths) => paths.sessionKey, owns: isUsableSessionKeyFile },
+    leftover: { path: (paths) => paths.sessionKey, owns: isPlexctlSessionKeyFile, beside: 'apache-conf' },
   },
   {
     kind: 'login-page',
