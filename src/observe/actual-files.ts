@@ -29,6 +29,18 @@ async function readManaged(path: string): Promise<RegularFile | undefined> {
 }
 
 /**
+ * The content of a file plexctl may delete as its own leftover, or undefined: only a regular file
+ * (never a link, never another file's second name) can be plexctl's, and anything else there is
+ * left alone and stops no command.
+ */
+async function readOwnCandidate(path: string): Promise<string | undefined> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (!stats?.isFile()) return undefined;
+  const file = await readRegularFile(path, { maxBytes: maxGeneratedFileBytes, singleLink: true }).catch(() => undefined);
+  return file?.content.toString('utf8');
+}
+
+/**
  * The content of every desired path, and the leftovers plexctl owns: files in wsgiDir that a
  * descriptor's `owned` pattern names, and files at a descriptor's `leftover` path (`leftovers`,
  * from leftoverCandidates) whose content it recognises, when they are no longer desired.
@@ -58,11 +70,8 @@ export async function readActualFiles(desired: DesiredFile[], wsgiDir: string, m
     for (const name of names.filter((n) => rule.name.test(n))) {
       const path = join(wsgiDir, name);
       if (contents.has(path)) continue;
-      // Only a regular file (never a link, never another file's second name) can be plexctl's own.
-      if (!(await lstat(path)).isFile()) continue;
-      const file = await readRegularFile(path, { maxBytes: maxGeneratedFileBytes, singleLink: true }).catch(() => undefined);
-      if (!file) continue;
-      const content = file.content.toString('utf8');
+      const content = await readOwnCandidate(path);
+      if (content === undefined) continue;
       if (rule.requireMarker && !isOwnedContent(content, markerLine)) continue;
       owned.set(path, { kind: descriptor.kind, ...(rule.groupOf ? { group: rule.groupOf(name) } : {}), content });
     }
@@ -73,12 +82,7 @@ export async function readActualFiles(desired: DesiredFile[], wsgiDir: string, m
     const beside = desired.find((f) => f.kind === rule.beside);
     const besideContent = beside && contents.get(beside.path);
     if (besideContent === undefined || !isOwnedContent(besideContent, markerLine)) continue;
-    // Only a regular file of its own (never a link, never another file's second name) can be
-    // plexctl's; anything else there is left alone, and stops no command.
-    const stats = await lstat(leftover.path).catch(() => undefined);
-    if (!stats?.isFile()) continue;
-    const file = await readRegularFile(leftover.path, { maxBytes: maxGeneratedFileBytes, singleLink: true }).catch(() => undefined);
-    const content = file?.content.toString('utf8');
+    const content = await readOwnCandidate(leftover.path);
     if (content !== undefined && rule.owns(content)) owned.set(leftover.path, { kind: leftover.kind, content });
   }
   return { contents, access, owned, ...(groupIds ? { groupIds } : {}) };
